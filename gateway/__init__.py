@@ -1,0 +1,52 @@
+"""Kakehashi gateway: the Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway.auth.documents import DOCUMENTS as AUTH_DOCUMENTS
+from gateway.config import config_from_env, data_dir, persistent_secret_key
+from gateway.docs import OPENAPI_SETTINGS
+from gateway.extensions import Api
+from gateway.http_errors import register_error_handlers
+from gateway.logging import configure_logging, init_request_logging
+from gateway.lrs.documents import DOCUMENTS as LRS_DOCUMENTS
+from gateway.storage.connection import connect
+
+# Every stored document type, for index creation and test clean-up.
+DOCUMENTS = (*AUTH_DOCUMENTS, *LRS_DOCUMENTS)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Builds the gateway. `config` overrides what the environment says (gateway.config).
+
+    Creating the app does not touch the database, so the gateway starts (and /readyz reports 503)
+    while the database is down.
+    """
+    from gateway import docs, health
+    from gateway.lrs import views as lrs_views
+
+    app = Flask(__name__)
+    app.config.update(OPENAPI_SETTINGS)
+    app.config.update(config_from_env())
+    app.config.update(config or {})
+    if not app.config.get("MONGODB_URI"):
+        raise RuntimeError(
+            "MONGODB_URI is not set: point it at MongoDB, or use `kakehashi serve`, which starts the embedded database"
+        )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = persistent_secret_key(data_dir(app.config))
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    configure_logging(app.config["KAKEHASHI_LOG_LEVEL"])
+    connect(app.config["MONGODB_URI"], app.config["MONGODB_DB"], app.config["KAKEHASHI_DB_TIMEOUT_MS"])
+
+    api = Api(app)
+    register_error_handlers(app)
+    init_request_logging(app)
+    api.register_blueprint(health.blp)
+    api.register_blueprint(lrs_views.blp)
+    app.register_blueprint(docs.blp)
+    app.extensions["kakehashi.api"] = api
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: the client registry, credentials, scopes and (later) the OAuth2 server."""

@@ -1,0 +1,195 @@
+"""The `kakehashi` command: serve the gateway, manage clients, seed demo data, write the OpenAPI document."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from gateway.config import config_from_env, data_dir
+from gateway.errors import GatewayError
+from gateway.storage.connection import DATABASE_UNAVAILABLE
+
+log = logging.getLogger("kakehashi")
+
+OPENAPI_PATH = Path("openapi") / "openapi.json"
+DEMO_CREDENTIALS_FILE = "demo-credentials.json"
+
+
+@contextlib.contextmanager
+def database_uri(*, supervise: bool = False) -> Iterator[str]:
+    """MONGODB_URI when set; otherwise the embedded database of KAKEHASHI_DATA_DIR (the running
+    one, or one started for the duration of the command)."""
+    config = config_from_env()
+    if config["MONGODB_URI"]:
+        yield config["MONGODB_URI"]
+        return
+    from gateway.storage.embedded import EmbeddedDatabaseError, embedded_database
+
+    try:
+        with embedded_database(data_dir(config), supervise=supervise) as uri:
+            yield uri
+    except EmbeddedDatabaseError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@contextlib.contextmanager
+def app_context(*, supervise: bool = False):
+    """An app bound to the configured database, with indexes in place, for one command."""
+    from gateway import DOCUMENTS, create_app
+    from gateway.storage.indexes import ensure_indexes
+
+    with database_uri(supervise=supervise) as uri:
+        app = create_app({"MONGODB_URI": uri})
+        with app.app_context():
+            try:
+                ensure_indexes(DOCUMENTS)
+            except DATABASE_UNAVAILABLE as error:
+                raise click.ClickException(
+                    f"the database at {uri} is unreachable ({type(error).__name__})"
+                ) from None
+            yield app
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the embedded database is stopped in order."""
+
+    def raise_keyboard_interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+
+
+@click.group()
+def main() -> None:
+    """Kakehashi: the learning-data gateway between schools, providers and third parties."""
+    from gateway.logging import configure_logging
+
+    configure_logging(config_from_env()["KAKEHASHI_LOG_LEVEL"])
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    default=lambda: int(os.environ.get("PORT", "8080")),
+    show_default="8080 or $PORT",
+    type=int,
+)
+@click.option("--threads", default=8, show_default=True, help="Worker threads.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the gateway with a production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    _stop_on_sigterm()
+    try:
+        with app_context(supervise=True) as app:
+            base = f"http://{host}:{port}"
+            click.echo(f"Kakehashi gateway listening on {base}")
+            click.echo(f"  API docs      {base}/docs")
+            click.echo(f"  xAPI LRS      {base}/xapi  (about: {base}/xapi/about)")
+            click.echo(f"  health        {base}/healthz  {base}/readyz")
+            credentials = data_dir(app.config) / DEMO_CREDENTIALS_FILE
+            if credentials.exists():
+                click.echo(f"  demo clients  {credentials}")
+                for client in json.loads(credentials.read_text()):
+                    click.echo(f"    {client['name']:<28} {client['client_id']} / {client['client_secret']}")
+            click.echo("Press Ctrl-C to stop.", err=True)
+            sys.stdout.flush()
+            waitress_serve(app, host=host, port=port, threads=threads, ident="kakehashi", _quiet=True)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Kakehashi gateway stopped.", err=True)
+
+
+@main.group()
+def clients() -> None:
+    """API clients (school systems, providers, third parties, student apps)."""
+
+
+@clients.command("create")
+@click.option("--name", required=True, help="Display name of the client.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["school", "board", "provider", "third_party", "student_app"]),
+)
+@click.option(
+    "--scope",
+    "scope",
+    required=True,
+    help='Space-separated scopes, e.g. "statements/write statements/read".',
+)
+@click.option("--organisation", default=None, help="sourcedId of the organisation the client acts for.")
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
+def clients_create(name: str, role: str, scope: str, organisation: str | None, as_json: bool) -> None:
+    """Register a client and print its credentials once (the secret is stored hashed)."""
+    from gateway.auth.service import register_client
+
+    with app_context():
+        try:
+            issued = register_client(name, role, scope, organisation=organisation)
+        except GatewayError as error:
+            raise click.ClickException(error.message) from None
+    if as_json:
+        click.echo(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
+    else:
+        click.echo(f"client_id:     {issued.client_id}\nclient_secret: {issued.client_secret}")
+        click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Load the deterministic demo data set (schools, juku, roster, three months of statements)."""
+    from gateway.demo.seed import seed_demo
+
+    with app_context() as app:
+        summary = seed_demo(app)
+        path = data_dir(app.config) / DEMO_CREDENTIALS_FILE
+        path.write_text(json.dumps(summary.credentials, ensure_ascii=False, indent=2))
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"Demo credentials written to {path}")
+
+
+@main.group()
+def openapi() -> None:
+    """The OpenAPI document."""
+
+
+def generate_openapi() -> dict:
+    """The OpenAPI document of the app. It needs no database: the client created here never connects."""
+    from gateway import create_app
+
+    app = create_app({"MONGODB_URI": "mongodb://127.0.0.1:9/?directConnection=true", "SECRET_KEY": "openapi"})
+    with app.app_context():
+        return app.extensions["kakehashi.api"].spec.to_dict()
+
+
+def render_openapi(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+@openapi.command("write")
+@click.option("--output", type=click.Path(path_type=Path), default=OPENAPI_PATH, show_default=True)
+def openapi_write(output: Path) -> None:
+    """Write the OpenAPI document the app generates."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_openapi(generate_openapi()))
+    click.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,74 @@
+"""One place that turns exceptions into HTTP responses, in the gateway's JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from gateway.errors import GatewayError
+from gateway.storage.connection import DATABASE_UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+_WEBARGS_LOCATIONS = {"query", "querystring", "json", "form", "headers", "files"}
+
+
+def error_response(status: int, code: str, message: str, details=None, headers=None):
+    body = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten_webargs_messages(messages: dict) -> dict:
+    """webargs reports {location: {field: [why]}}; callers want {field: why}."""
+    flat = {}
+    for location, fields in messages.items():
+        if location in _WEBARGS_LOCATIONS and isinstance(fields, dict):
+            flat.update({name: reasons for name, reasons in fields.items()})
+        else:
+            flat[location] = fields
+    return flat
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(GatewayError)
+    def handle_gateway_error(error: GatewayError):
+        return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        details = None
+        if "messages" in data:
+            details = _flatten_webargs_messages(data["messages"])
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = data.get("message") or error.description or error.name
+        if details:
+            message = "invalid request parameters: " + ", ".join(sorted(details))
+        return error_response(error.code or 500, code, message, details, data.get("headers"))
+
+    def handle_database_unavailable(error: Exception):
+        log.error("database unavailable: %s", type(error).__name__)
+        return error_response(
+            503,
+            "database_unavailable",
+            "the database is unreachable; the request was not processed, retry later",
+            headers={"Retry-After": "5"},
+        )
+
+    for error_type in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_type, handle_database_unavailable)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error")
+        return error_response(
+            500, "internal_error", "internal error; the request id identifies it in the logs"
+        )

@@ -1,0 +1,230 @@
+"""Statement rules: storing (validation, ids, authority, conflicts, voiding) and reading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.auth.service import Principal
+from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.lrs import repository
+from gateway.lrs.cursor import decode_cursor, encode_cursor
+from gateway.lrs.formats import format_statement
+from gateway.lrs.identifiers import index_fields
+from gateway.lrs.query import StatementQuery
+from gateway.lrs.validation import validate_statement
+from gateway.lrs.versions import XAPI_2_0_0
+from gateway.policy.release import release_statements, require_write, statement_read_scope
+
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 500
+# Properties the LRS sets or may rewrite: ignored when deciding whether a re-sent statement is
+# the same statement (xAPI "Statement Comparison Requirements").
+LRS_SET_PROPERTIES = ("id", "authority", "stored", "version")
+
+
+def authority_for(principal: Principal, homepage: str) -> dict:
+    """The xAPI authority the LRS records for statements a client sends."""
+    return {
+        "objectType": "Agent",
+        "name": principal.name,
+        "account": {"homePage": homepage, "name": principal.client_id},
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _now() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _received_digest(statement: dict) -> str:
+    comparable = {key: value for key, value in statement.items() if key not in LRS_SET_PROPERTIES}
+    canonical = json.dumps(comparable, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Who writes, in which xAPI version, recorded under which authority."""
+
+    principal: Principal
+    version: str
+    authority_homepage: str
+
+    @property
+    def authority(self) -> dict:
+        return authority_for(self.principal, self.authority_homepage)
+
+
+def _prepare(statement: dict, stored: datetime, context: WriteContext) -> dict:
+    """The record to insert for one valid statement."""
+    statement = dict(statement)
+    digest = _received_digest(statement)
+    statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
+    statement.setdefault("timestamp", _iso(stored))
+    statement["stored"] = _iso(stored)
+    statement["authority"] = context.authority
+    statement.setdefault("version", "2.0.0" if context.version == XAPI_2_0_0 else "1.0.0")
+    return {
+        "_id": statement["id"],
+        "statement": statement,
+        "stored": stored,
+        "voided": False,
+        "received_digest": digest,
+        **index_fields(statement),
+    }
+
+
+def _voided_target(record: dict) -> str | None:
+    statement = record["statement"]
+    if statement["verb"]["id"] != VOIDED_VERB:
+        return None
+    return str(uuid.UUID(statement["object"]["id"]))
+
+
+def store_statements(statements: list[dict], context: WriteContext) -> list[str]:
+    """Validates and stores a batch, all or nothing; returns the statement ids in order.
+
+    A statement whose id is already stored is accepted when it is the same statement and
+    rejected (409, nothing stored) when it differs.
+    """
+    require_write(context.principal)
+    for index, statement in enumerate(statements):
+        validate_statement(statement, context.version, path=f"statements[{index}]")
+    stored = _now()
+    records = [_prepare(statement, stored, context) for statement in statements]
+    ids = [record["_id"] for record in records]
+    if len(set(ids)) != len(ids):
+        raise BadRequest(
+            "the batch contains the same statement id more than once", details={"property": "id"}
+        )
+
+    existing = repository.find_by_ids(ids)
+    _check_conflicts(records, existing)
+    new_records = [record for record in records if record["_id"] not in existing]
+    _check_voiding(new_records)
+    try:
+        repository.insert(new_records)
+    except repository.DuplicateStatementIds as race:
+        # Another request stored some of these ids between our check and our insert: undo ours
+        # unless theirs are the very same statements.
+        raced = repository.find_by_ids(race.ids)
+        try:
+            _check_conflicts(records, raced)
+        except Conflict:
+            repository.delete([r["_id"] for r in new_records if r["_id"] not in raced])
+            raise
+    repository.mark_voided([target for target in map(_voided_target, new_records) if target])
+    return ids
+
+
+def _check_conflicts(records: list[dict], existing: dict[str, dict]) -> None:
+    for record in records:
+        previous = existing.get(record["_id"])
+        if previous is not None and previous["received_digest"] != record["received_digest"]:
+            raise Conflict(
+                f"statement {record['_id']} already exists with different content; statements are immutable",
+                details={"statementId": record["_id"]},
+            )
+
+
+def _check_voiding(records: list[dict]) -> None:
+    targets = {target: record["_id"] for record in records if (target := _voided_target(record))}
+    if not targets:
+        return
+    batch_verbs = {record["_id"]: record["verb"] for record in records}
+    stored = repository.find_by_ids(targets)
+    for target in targets:
+        verb = batch_verbs.get(target) or (stored.get(target) or {}).get("verb")
+        if verb == VOIDED_VERB:
+            raise BadRequest(
+                f"statement {target} is a voiding statement and cannot be voided",
+                details={"property": "object.id"},
+            )
+
+
+def put_statement(statement_id: str, statement: dict, context: WriteContext) -> None:
+    """PUT: the id comes from the query string; a body id, if any, must agree with it."""
+    try:
+        statement_id = str(uuid.UUID(statement_id))
+    except ValueError:
+        raise BadRequest("statementId must be a UUID", details={"parameter": "statementId"}) from None
+    if not isinstance(statement, dict):
+        raise BadRequest(
+            "the body must be a single statement (a JSON object)", details={"property": "statement"}
+        )
+    if "id" in statement and str(statement["id"]).lower() != statement_id:
+        raise BadRequest(
+            "the statement id in the body differs from the statementId parameter",
+            details={"property": "statement.id", "parameter": "statementId"},
+        )
+    store_statements([{**statement, "id": statement_id}], context)
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    statements: list[dict]
+    more: str | None
+    consistent_through: datetime
+
+
+def query_statements(
+    principal: Principal, query: StatementQuery, own_authority_key: str, secret: str
+) -> StatementPage:
+    scope = statement_read_scope(principal, own_authority_key)
+    page_size = min(query.limit or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    return _page(principal, scope, query, page_size, after=None, secret=secret)
+
+
+def continue_query(principal: Principal, cursor: str, own_authority_key: str, secret: str) -> StatementPage:
+    scope = statement_read_scope(principal, own_authority_key)
+    query, page_size, after = decode_cursor(cursor, secret, principal.client_id)
+    return _page(principal, scope, query, page_size, after=after, secret=secret)
+
+
+def _page(principal, scope, query: StatementQuery, page_size: int, after, secret: str) -> StatementPage:
+    consistent_through = _now()
+    criteria = {**query.criteria(), **scope.criteria()}
+    records = repository.find_page(criteria, ascending=query.ascending, limit=page_size + 1, after=after)
+    has_more = len(records) > page_size
+    records = records[:page_size]
+    released = release_statements(scope, records)
+    more = None
+    if has_more:
+        last = records[-1]
+        more = encode_cursor(query, page_size, (last["stored"], last["_id"]), secret, principal.client_id)
+    statements = [format_statement(s, query.format, query.languages) for s in released]
+    return StatementPage(statements, more, consistent_through)
+
+
+def get_statement(
+    principal: Principal,
+    statement_id: str,
+    *,
+    voided: bool,
+    own_authority_key: str,
+    statement_format: str = "exact",
+    languages: tuple[str, ...] = (),
+) -> tuple[dict, datetime]:
+    """One statement by id (voided=False) or a voided one by voidedStatementId (voided=True)."""
+    scope = statement_read_scope(principal, own_authority_key)
+    parameter = "voidedStatementId" if voided else "statementId"
+    try:
+        statement_id = str(uuid.UUID(statement_id))
+    except ValueError:
+        raise BadRequest(f"{parameter} must be a UUID", details={"parameter": parameter}) from None
+    record = repository.find_one(statement_id)
+    if record is None or record["voided"] != voided:
+        raise NotFound(f"no {'voided ' if voided else ''}statement with id {statement_id}")
+    released = release_statements(scope, [record])
+    if not released:
+        raise NotFound(f"no {'voided ' if voided else ''}statement with id {statement_id}")
+    return format_statement(released[0], statement_format, languages), record["stored"]

@@ -1,0 +1,196 @@
+"""HTTP endpoints of the LRS under /xapi: thin views over gateway.lrs.service."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import current_app, g, jsonify, request, url_for
+from flask.views import MethodView
+from werkzeug.http import http_date
+
+from gateway.auth.http import authenticate_request
+from gateway.errors import BadRequest
+from gateway.extensions import Blueprint
+from gateway.lrs import service
+from gateway.lrs.identifiers import agent_key
+from gateway.lrs.query import StatementQuery
+from gateway.lrs.schemas import (
+    AboutSchema,
+    StatementIdArgs,
+    StatementQueryArgs,
+    StatementResultSchema,
+)
+from gateway.lrs.versions import SUPPORTED_VERSIONS, VERSION_HEADER, XAPI_2_0_0, negotiate_version
+
+blp = Blueprint(
+    "xapi", __name__, url_prefix="/xapi", description="xAPI Learning Record Store (1.0.3 and 2.0)"
+)
+
+SINGLE_STATEMENT_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
+
+
+@blp.before_request
+def authenticate_and_negotiate() -> None:
+    if request.endpoint == "xapi.about":
+        return
+    authenticate_request()
+    g.xapi_version = negotiate_version(request.headers.get(VERSION_HEADER))
+
+
+@blp.after_request
+def declare_version(response):
+    response.headers[VERSION_HEADER] = g.get("xapi_version") or XAPI_2_0_0
+    return response
+
+
+def _write_context() -> service.WriteContext:
+    return service.WriteContext(g.principal, g.xapi_version, current_app.config["KAKEHASHI_PUBLIC_URL"])
+
+
+def _own_authority_key() -> str:
+    return agent_key(_write_context().authority)
+
+
+def _json_body():
+    if request.mimetype != "application/json":
+        raise BadRequest(
+            f"Content-Type must be application/json (got {request.mimetype or 'none'})",
+            details={"header": "Content-Type"},
+        )
+    try:
+        return json.loads(request.get_data(as_text=True))
+    except ValueError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}", details={"property": "body"}) from None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_timestamp(value: str | None, parameter: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            f"{parameter} must be an ISO 8601 timestamp", details={"parameter": parameter}
+        ) from None
+    if moment.tzinfo is None:
+        raise BadRequest(f"{parameter} must include a time zone", details={"parameter": parameter})
+    return moment
+
+
+def _parse_agent(value: str | None) -> dict | None:
+    if value is None:
+        return None
+    try:
+        agent = json.loads(value)
+    except ValueError:
+        raise BadRequest("agent must be a JSON Agent or Group", details={"parameter": "agent"}) from None
+    if not isinstance(agent, dict) or agent_key(agent) is None:
+        raise BadRequest(
+            "agent must have exactly one inverse functional identifier",
+            details={"parameter": "agent"},
+        )
+    return agent
+
+
+def _languages() -> tuple[str, ...]:
+    return tuple(tag for tag, _quality in request.accept_languages)
+
+
+@blp.route("/about")
+@blp.response(200, AboutSchema)
+def about():
+    """The xAPI versions this LRS speaks (no authentication, no version header required)."""
+    return {"version": list(SUPPORTED_VERSIONS), "extensions": {}}
+
+
+@blp.route("/statements")
+class Statements(MethodView):
+    @blp.arguments(StatementQueryArgs, location="query", as_kwargs=True)
+    @blp.response(200, StatementResultSchema)
+    @blp.doc(security=[{"basicAuth": []}])
+    def get(self, **args):
+        """One statement by `statementId`/`voidedStatementId`, or a page of statements by query."""
+        languages = _languages()
+        single = {"statementId", "voidedStatementId"} & args.keys()
+        if single:
+            extra = {name for name in request.args if name not in SINGLE_STATEMENT_PARAMETERS}
+            if len(single) > 1 or extra:
+                raise BadRequest(
+                    "statementId/voidedStatementId may only be combined with attachments and format",
+                    details={"parameters": sorted(extra | single)},
+                )
+            parameter = single.pop()
+            statement, stored = service.get_statement(
+                g.principal,
+                args[parameter],
+                voided=parameter == "voidedStatementId",
+                own_authority_key=_own_authority_key(),
+                statement_format=args["format"],
+                languages=languages,
+            )
+            headers = {
+                "Last-Modified": http_date(stored),
+                "X-Experience-API-Consistent-Through": _iso(stored),
+            }
+            return jsonify(statement), 200, headers
+        secret = current_app.config["SECRET_KEY"]
+        if "more" in args:
+            if len(request.args) > 1:
+                raise BadRequest(
+                    "more cannot be combined with other parameters", details={"parameter": "more"}
+                )
+            page = service.continue_query(g.principal, args["more"], _own_authority_key(), secret)
+        else:
+            query = StatementQuery(
+                agent=_parse_agent(args.get("agent")),
+                verb=args.get("verb"),
+                activity=args.get("activity"),
+                registration=args.get("registration"),
+                related_activities=args["related_activities"],
+                related_agents=args["related_agents"],
+                since=_parse_timestamp(args.get("since"), "since"),
+                until=_parse_timestamp(args.get("until"), "until"),
+                limit=args["limit"],
+                ascending=args["ascending"],
+                format=args["format"],
+                attachments=args["attachments"],
+                languages=languages,
+            )
+            page = service.query_statements(g.principal, query, _own_authority_key(), secret)
+        more = url_for("xapi.Statements", more=page.more) if page.more else ""
+        # Responses are built here (not dumped through the schema, which only documents them).
+        return (
+            jsonify({"statements": page.statements, "more": more}),
+            200,
+            {"X-Experience-API-Consistent-Through": _iso(page.consistent_through)},
+        )
+
+    @blp.response(200, description="Ids of the stored statements, in order")
+    @blp.doc(
+        security=[{"basicAuth": []}],
+        requestBody={
+            "content": {"application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}}}
+        },
+    )
+    def post(self):
+        """Store one statement or a batch (all or nothing)."""
+        body = _json_body()
+        statements = body if isinstance(body, list) else [body]
+        if not statements:
+            raise BadRequest("the batch is empty", details={"property": "statements"})
+        return jsonify(service.store_statements(statements, _write_context()))
+
+    @blp.arguments(StatementIdArgs, location="query", as_kwargs=True)
+    @blp.response(204)
+    @blp.doc(
+        security=[{"basicAuth": []}],
+        requestBody={"content": {"application/json": {"schema": {"type": "object"}}}},
+    )
+    def put(self, statementId):  # noqa: N803 - the xAPI parameter name
+        """Store one statement under the given id."""
+        service.put_statement(statementId, _json_body(), _write_context())

@@ -1,0 +1,1 @@
+"""The release policy: what the gateway may release, to whom, in what form."""
