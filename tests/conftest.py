@@ -91,7 +91,7 @@ def live_server(app) -> Iterator[str]:
     """The app on real HTTP (waitress) on a free port, for real client libraries."""
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4, _quiet=True)
+    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
