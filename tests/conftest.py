@@ -39,8 +39,9 @@ def _indexes(database_uri):
 
 @pytest.fixture
 def app(database_uri, _indexes, tmp_path):
-    from gateway import DOCUMENTS, create_app
-    from gateway.storage.indexes import clear_collections
+    from gateway import create_app
+    from gateway.storage.connection import database
+    from gateway.storage.indexes import clear_database
 
     app = create_app(
         {
@@ -53,8 +54,7 @@ def app(database_uri, _indexes, tmp_path):
         }
     )
     yield app
-    with app.app_context():
-        clear_collections(DOCUMENTS)
+    clear_database(database())
 
 
 @pytest.fixture

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 
+import gridfs
+import gridfs.errors
 import pymongo
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from gateway.lrs.attachments import AttachmentPart
 from gateway.lrs.documents import StoredStatement
 
 DUPLICATE_KEY = 11000
+ATTACHMENT_BUCKET = "xapi_attachments"
 
 
 class DuplicateStatementIds(Exception):
@@ -92,3 +97,40 @@ def find_page(
 def latest_stored() -> datetime | None:
     record = statements().find_one({}, {"stored": 1}, sort=[("stored", pymongo.DESCENDING)])
     return record["stored"] if record else None
+
+
+def _attachment_bucket() -> gridfs.GridFSBucket:
+    return gridfs.GridFSBucket(statements().database, bucket_name=ATTACHMENT_BUCKET)
+
+
+def save_attachment_contents(parts: Iterable[AttachmentPart]) -> None:
+    """Stores each content once, keyed by its SHA-2 (a content already stored is not written again)."""
+    parts = {part.sha2: part for part in parts}
+    if not parts:
+        return
+    database = statements().database
+    files = database[f"{ATTACHMENT_BUCKET}.files"]
+    present = {record["_id"] for record in files.find({"_id": {"$in": list(parts)}}, {"_id": 1})}
+    bucket = _attachment_bucket()
+    for sha2, part in parts.items():
+        if sha2 in present:
+            continue
+        # Chunks left by an upload that died before writing its file record would collide.
+        database[f"{ATTACHMENT_BUCKET}.chunks"].delete_many({"files_id": sha2})
+        with contextlib.suppress(gridfs.errors.FileExists):  # a concurrent request stored it
+            bucket.upload_from_stream_with_id(
+                sha2, sha2, part.content, metadata={"contentType": part.content_type}
+            )
+
+
+def load_attachment_contents(hashes: list[str]) -> list[AttachmentPart]:
+    bucket = _attachment_bucket()
+    found = []
+    for sha2 in hashes:
+        try:
+            with bucket.open_download_stream(sha2) as stream:
+                content_type = (stream.metadata or {}).get("contentType", "application/octet-stream")
+                found.append(AttachmentPart(sha2, content_type, stream.read()))
+        except gridfs.errors.NoFile:
+            continue  # a fileUrl-only attachment: nothing stored here
+    return found

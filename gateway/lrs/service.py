@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,10 +9,13 @@ from datetime import UTC, datetime
 from gateway.auth.service import Principal
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.lrs import repository
+from gateway.lrs.attachments import AttachmentPart, match_parts, referenced_hashes
+from gateway.lrs.comparison import comparison_digest
 from gateway.lrs.cursor import decode_cursor, encode_cursor
 from gateway.lrs.formats import format_statement
 from gateway.lrs.identifiers import index_fields
 from gateway.lrs.query import StatementQuery
+from gateway.lrs.signatures import verify_signatures
 from gateway.lrs.validation import validate_statement
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.policy.release import release_statements, require_write, statement_read_scope
@@ -22,9 +23,6 @@ from gateway.policy.release import release_statements, require_write, statement_
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
-# Properties the LRS sets or may rewrite: ignored when deciding whether a re-sent statement is
-# the same statement (xAPI "Statement Comparison Requirements").
-LRS_SET_PROPERTIES = ("id", "authority", "stored", "version")
 
 
 def authority_for(principal: Principal, homepage: str) -> dict:
@@ -45,12 +43,6 @@ def _now() -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _received_digest(statement: dict) -> str:
-    comparable = {key: value for key, value in statement.items() if key not in LRS_SET_PROPERTIES}
-    canonical = json.dumps(comparable, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class WriteContext:
     """Who writes, in which xAPI version, recorded under which authority."""
@@ -67,7 +59,7 @@ class WriteContext:
 def _prepare(statement: dict, stored: datetime, context: WriteContext) -> dict:
     """The record to insert for one valid statement."""
     statement = dict(statement)
-    digest = _received_digest(statement)
+    digest = comparison_digest({key: value for key, value in statement.items() if key != "id"})
     statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
     statement.setdefault("timestamp", _iso(stored))
     statement["stored"] = _iso(stored)
@@ -90,15 +82,20 @@ def _voided_target(record: dict) -> str | None:
     return str(uuid.UUID(statement["object"]["id"]))
 
 
-def store_statements(statements: list[dict], context: WriteContext) -> list[str]:
+def store_statements(
+    statements: list[dict], context: WriteContext, attachments: dict[str, AttachmentPart] | None = None
+) -> list[str]:
     """Validates and stores a batch, all or nothing; returns the statement ids in order.
 
-    A statement whose id is already stored is accepted when it is the same statement and
-    rejected (409, nothing stored) when it differs.
+    `attachments` are the multipart parts keyed by SHA-2. A statement whose id is already stored
+    is accepted when it is the same statement and rejected (409, nothing stored) when it differs.
     """
     require_write(context.principal)
     for index, statement in enumerate(statements):
         validate_statement(statement, context.version, path=f"statements[{index}]")
+    attachments = attachments or {}
+    match_parts(statements, attachments)
+    verify_signatures(statements, attachments)
     stored = _now()
     records = [_prepare(statement, stored, context) for statement in statements]
     ids = [record["_id"] for record in records]
@@ -111,6 +108,7 @@ def store_statements(statements: list[dict], context: WriteContext) -> list[str]
     _check_conflicts(records, existing)
     new_records = [record for record in records if record["_id"] not in existing]
     _check_voiding(new_records)
+    repository.save_attachment_contents(attachments.values())
     try:
         repository.insert(new_records)
     except repository.DuplicateStatementIds as race:
@@ -151,7 +149,12 @@ def _check_voiding(records: list[dict]) -> None:
             )
 
 
-def put_statement(statement_id: str, statement: dict, context: WriteContext) -> None:
+def put_statement(
+    statement_id: str,
+    statement: dict,
+    context: WriteContext,
+    attachments: dict[str, AttachmentPart] | None = None,
+) -> None:
     """PUT: the id comes from the query string; a body id, if any, must agree with it."""
     try:
         statement_id = str(uuid.UUID(statement_id))
@@ -166,7 +169,7 @@ def put_statement(statement_id: str, statement: dict, context: WriteContext) -> 
             "the statement id in the body differs from the statementId parameter",
             details={"property": "statement.id", "parameter": "statementId"},
         )
-    store_statements([{**statement, "id": statement_id}], context)
+    store_statements([{**statement, "id": statement_id}], context, attachments)
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ class StatementPage:
     statements: list[dict]
     more: str | None
     consistent_through: datetime
+    attachments: bool
 
 
 def query_statements(
@@ -202,7 +206,7 @@ def _page(principal, scope, query: StatementQuery, page_size: int, after, secret
         last = records[-1]
         more = encode_cursor(query, page_size, (last["stored"], last["_id"]), secret, principal.client_id)
     statements = [format_statement(s, query.format, query.languages) for s in released]
-    return StatementPage(statements, more, consistent_through)
+    return StatementPage(statements, more, consistent_through, query.attachments)
 
 
 def get_statement(
@@ -228,3 +232,8 @@ def get_statement(
     if not released:
         raise NotFound(f"no {'voided ' if voided else ''}statement with id {statement_id}")
     return format_statement(released[0], statement_format, languages), record["stored"]
+
+
+def attachment_contents(statements: list[dict]) -> list[AttachmentPart]:
+    """The stored contents of the attachments of `statements` (for attachments=true)."""
+    return repository.load_attachment_contents(referenced_hashes(statements))

@@ -13,6 +13,7 @@ from gateway.auth.http import authenticate_request
 from gateway.errors import BadRequest
 from gateway.extensions import Blueprint
 from gateway.lrs import service
+from gateway.lrs.attachments import AttachmentPart, multipart_response, parse_multipart_statements
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.query import StatementQuery
 from gateway.lrs.schemas import (
@@ -52,16 +53,27 @@ def _own_authority_key() -> str:
     return agent_key(_write_context().authority)
 
 
-def _json_body():
+def _statements_body() -> tuple[object, dict[str, AttachmentPart]]:
+    """The JSON body and any attachment parts (multipart/mixed) of a statement write."""
+    if request.mimetype == "multipart/mixed":
+        return parse_multipart_statements(request.get_data(), request.content_type)
     if request.mimetype != "application/json":
         raise BadRequest(
-            f"Content-Type must be application/json (got {request.mimetype or 'none'})",
+            f"Content-Type must be application/json or multipart/mixed (got {request.mimetype or 'none'})",
             details={"header": "Content-Type"},
         )
     try:
-        return json.loads(request.get_data(as_text=True))
+        return json.loads(request.get_data(as_text=True)), {}
     except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}", details={"property": "body"}) from None
+
+
+def _with_attachments(document: object, statements: list[dict], wanted: bool, headers: dict):
+    """The JSON response, or multipart/mixed with the attachment contents when asked for."""
+    if not wanted:
+        return jsonify(document), 200, headers
+    body, content_type = multipart_response(document, service.attachment_contents(statements))
+    return current_app.response_class(body, 200, {**headers, "Content-Type": content_type})
 
 
 def _iso(moment: datetime) -> str:
@@ -137,7 +149,7 @@ class Statements(MethodView):
                 "Last-Modified": http_date(stored),
                 "X-Experience-API-Consistent-Through": _iso(stored),
             }
-            return jsonify(statement), 200, headers
+            return _with_attachments(statement, [statement], args["attachments"], headers)
         secret = current_app.config["SECRET_KEY"]
         if "more" in args:
             if len(request.args) > 1:
@@ -164,10 +176,10 @@ class Statements(MethodView):
             page = service.query_statements(g.principal, query, _own_authority_key(), secret)
         more = url_for("xapi.Statements", more=page.more) if page.more else ""
         # Responses are built here (not dumped through the schema, which only documents them).
-        return (
-            jsonify({"statements": page.statements, "more": more}),
-            200,
-            {"X-Experience-API-Consistent-Through": _iso(page.consistent_through)},
+        headers = {"X-Experience-API-Consistent-Through": _iso(page.consistent_through)}
+        wanted = page.attachments
+        return _with_attachments(
+            {"statements": page.statements, "more": more}, page.statements, wanted, headers
         )
 
     @blp.response(200, description="Ids of the stored statements, in order")
@@ -179,11 +191,11 @@ class Statements(MethodView):
     )
     def post(self):
         """Store one statement or a batch (all or nothing)."""
-        body = _json_body()
+        body, attachments = _statements_body()
         statements = body if isinstance(body, list) else [body]
         if not statements:
             raise BadRequest("the batch is empty", details={"property": "statements"})
-        return jsonify(service.store_statements(statements, _write_context()))
+        return jsonify(service.store_statements(statements, _write_context(), attachments))
 
     @blp.arguments(StatementIdArgs, location="query", as_kwargs=True)
     @blp.response(204)
@@ -193,4 +205,5 @@ class Statements(MethodView):
     )
     def put(self, statementId):  # noqa: N803 - the xAPI parameter name
         """Store one statement under the given id."""
-        service.put_statement(statementId, _json_body(), _write_context())
+        body, attachments = _statements_body()
+        service.put_statement(statementId, body, _write_context(), attachments)

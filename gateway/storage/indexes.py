@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mongoengine import Document
+from pymongo.database import Database
 
 
 def ensure_indexes(documents: Iterable[type[Document]]) -> None:
@@ -14,7 +15,8 @@ def ensure_indexes(documents: Iterable[type[Document]]) -> None:
         document.ensure_indexes()
 
 
-def clear_collections(documents: Iterable[type[Document]]) -> None:
-    """Empties every collection, keeping indexes (tests and `demo seed --reset`)."""
-    for document in documents:
-        document._get_collection().delete_many({})
+def clear_database(database: Database) -> None:
+    """Empties every collection of `database`, keeping collections and indexes (tests)."""
+    for name in database.list_collection_names():
+        if not name.startswith("system."):
+            database[name].delete_many({})

@@ -1,0 +1,135 @@
+"""Attachments in multipart/mixed requests and responses, and signed statements."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jws
+from joserfc.jwk import OctKey, RSAKey
+
+from tests.api.test_xapi_slice import statement
+
+BOUNDARY = "xapi-test-boundary"
+SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
+
+
+def multipart(document, parts: list[tuple[str, bytes]]) -> bytes:
+    chunks = [
+        f"--{BOUNDARY}\r\nContent-Type: application/json\r\n\r\n".encode(),
+        json.dumps(document).encode(),
+    ]
+    for content_type, content in parts:
+        sha2 = hashlib.sha256(content).hexdigest()
+        chunks.append(
+            f"\r\n--{BOUNDARY}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: binary\r\n"
+            f"X-Experience-API-Hash: {sha2}\r\n\r\n".encode()
+        )
+        chunks.append(content)
+    chunks.append(f"\r\n--{BOUNDARY}--\r\n".encode())
+    return b"".join(chunks)
+
+
+def attachment(content: bytes, content_type="text/plain", usage="http://example.com/usage/notes") -> dict:
+    return {
+        "usageType": usage,
+        "display": {"ja": "メモ"},
+        "contentType": content_type,
+        "length": len(content),
+        "sha2": hashlib.sha256(content).hexdigest(),
+    }
+
+
+def post_multipart(client, headers, body: bytes):
+    return client.post(
+        "/xapi/statements",
+        data=body,
+        headers={**headers, "Content-Type": f"multipart/mixed; boundary={BOUNDARY}"},
+    )
+
+
+def test_attachment_round_trip(client, xapi_headers):
+    content = "コーチングメモ: 二次関数の頂点".encode()
+    body = statement(id=str(uuid.uuid4()), attachments=[attachment(content)])
+    response = post_multipart(client, xapi_headers, multipart(body, [("text/plain", content)]))
+    assert response.status_code == 200, response.json
+    fetched = client.get(
+        "/xapi/statements",
+        query_string={"statementId": body["id"], "attachments": "true"},
+        headers=xapi_headers,
+    )
+    assert fetched.status_code == 200
+    assert fetched.mimetype == "multipart/mixed"
+    assert content in fetched.data
+    assert hashlib.sha256(content).hexdigest().encode() in fetched.data
+
+
+def test_attachment_without_its_part_is_rejected(client, xapi_headers):
+    body = statement(attachments=[attachment(b"missing")])
+    assert client.post("/xapi/statements", json=body, headers=xapi_headers).status_code == 400
+    assert post_multipart(client, xapi_headers, multipart(body, [])).status_code == 400
+
+
+def test_part_with_a_wrong_hash_or_no_attachment_is_rejected(client, xapi_headers):
+    content = b"data"
+    unreferenced = post_multipart(client, xapi_headers, multipart(statement(), [("text/plain", content)]))
+    assert unreferenced.status_code == 400
+    bad = multipart(statement(attachments=[attachment(content)]), [("text/plain", content)]).replace(
+        b"\r\n\r\ndata", b"\r\n\r\nDATA"
+    )
+    assert post_multipart(client, xapi_headers, bad).status_code == 400
+
+
+def test_file_url_only_attachments_need_no_part(client, xapi_headers):
+    remote = {**attachment(b"remote"), "fileUrl": "https://files.example/notes.txt"}
+    assert (
+        client.post(
+            "/xapi/statements", json=statement(attachments=[remote]), headers=xapi_headers
+        ).status_code
+        == 200
+    )
+
+
+def _signed(body: dict, algorithm: str = "RS256", key=None) -> tuple[dict, bytes]:
+    key = key or RSAKey.import_key(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    token = jws.serialize_compact({"alg": algorithm}, json.dumps(body), key, algorithms=[algorithm]).encode()
+    return {**body, "attachments": [attachment(token, "application/octet-stream", SIGNATURE)]}, token
+
+
+def test_signed_statements_are_verified(client, xapi_headers):
+    for algorithm in ("RS256", "RS384", "RS512"):
+        signed, token = _signed(statement(id=str(uuid.uuid4())), algorithm)
+        response = post_multipart(
+            client, xapi_headers, multipart(signed, [("application/octet-stream", token)])
+        )
+        assert response.status_code == 200, (algorithm, response.json)
+
+
+def test_bad_signatures_are_rejected(client, xapi_headers):
+    hmac_signed, token = _signed(statement(id=str(uuid.uuid4())), "HS256", OctKey.import_key(b"k" * 32))
+    assert (
+        post_multipart(
+            client, xapi_headers, multipart(hmac_signed, [("application/octet-stream", token)])
+        ).status_code
+        == 400
+    )
+
+    signed, token = _signed(statement(id=str(uuid.uuid4())))
+    tampered = {**signed, "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"}}
+    assert (
+        post_multipart(
+            client, xapi_headers, multipart(tampered, [("application/octet-stream", token)])
+        ).status_code
+        == 400
+    )
+
+    garbage = b"not-a-jws"
+    broken = {**statement(), "attachments": [attachment(garbage, "application/octet-stream", SIGNATURE)]}
+    assert (
+        post_multipart(
+            client, xapi_headers, multipart(broken, [("application/octet-stream", garbage)])
+        ).status_code
+        == 400
+    )
