@@ -10,11 +10,13 @@ from gateway.docs import OPENAPI_SETTINGS
 from gateway.extensions import Api
 from gateway.http_errors import register_error_handlers
 from gateway.logging import configure_logging, init_request_logging
+from gateway.lrs.activities.models import DOCUMENTS as ACTIVITY_DOCUMENTS
 from gateway.lrs.documents import DOCUMENTS as LRS_DOCUMENTS
+from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMENTS
 from gateway.storage.connection import connect
 
 # Every stored document type, for index creation and test clean-up.
-DOCUMENTS = (*AUTH_DOCUMENTS, *LRS_DOCUMENTS)
+DOCUMENTS = (*AUTH_DOCUMENTS, *LRS_DOCUMENTS, *XAPI_DOCUMENT_DOCUMENTS, *ACTIVITY_DOCUMENTS)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     """
     from gateway import docs, health
     from gateway.lrs import views as lrs_views
+    from gateway.lrs.activities import views as activity_views
+    from gateway.lrs.xapi_documents import views as document_views
 
     app = Flask(__name__)
     app.config.update(OPENAPI_SETTINGS)
@@ -47,6 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_logging(app)
     api.register_blueprint(health.blp)
     api.register_blueprint(lrs_views.blp)
+    api.register_blueprint(document_views.blp)
+    api.register_blueprint(activity_views.blp)
     app.register_blueprint(docs.blp)
     app.extensions["kakehashi.api"] = api
     return app

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from gateway.auth.service import Principal
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.lrs import repository
+from gateway.lrs.activities.service import record_activity_definitions
 from gateway.lrs.attachments import AttachmentPart, match_parts, referenced_hashes
 from gateway.lrs.comparison import comparison_digest
 from gateway.lrs.cursor import decode_cursor, encode_cursor
@@ -121,6 +122,7 @@ def store_statements(
             repository.delete([r["_id"] for r in new_records if r["_id"] not in raced])
             raise
     repository.mark_voided([target for target in map(_voided_target, new_records) if target])
+    record_activity_definitions([record["statement"] for record in new_records], context.principal)
     return ids
 
 

@@ -51,3 +51,52 @@ def require_write(principal: Principal, scope: str = "statements/write") -> None
             code="insufficient_scope",
             details={"required_scope": [scope]},
         )
+
+
+# xAPI defines no scope of its own for reading the Activities and Agents resources: any client that
+# reads or writes xAPI data about activities and agents may read what the LRS knows of them.
+DEFINITION_READ_SCOPES = ("statements/read", "statements/read/mine", "define", "state", "profile")
+
+
+def _require_document_read(principal: Principal, scope: str) -> None:
+    # The `state` and `profile` scopes are read/write; `all/read` (and `all`) imply reading both.
+    if not (principal.may(scope) or principal.may("all/read")):
+        raise Forbidden(
+            f"this client may not read these documents (needs scope {scope} or all/read)",
+            code="insufficient_scope",
+            details={"required_scope": [scope, "all/read"]},
+        )
+
+
+def release_document(principal: Principal, scope: str, document: object) -> object:
+    """A State, Activity Profile or Agent Profile document (`scope` "state" or "profile"), as it may
+    leave the gateway (today: unchanged); Forbidden (403) when the principal may not read that resource."""
+    _require_document_read(principal, scope)
+    return document
+
+
+def release_document_ids(principal: Principal, scope: str, ids: list[str]) -> list[str]:
+    """The ids of a document listing (GET without stateId/profileId) that may leave the gateway."""
+    _require_document_read(principal, scope)
+    return ids
+
+
+def _require_definition_read(principal: Principal) -> None:
+    if not any(principal.may(scope) for scope in DEFINITION_READ_SCOPES):
+        raise Forbidden(
+            "this client may not read activities or agents (needs an xAPI read scope)",
+            code="insufficient_scope",
+            details={"required_scope": list(DEFINITION_READ_SCOPES)},
+        )
+
+
+def release_activity(principal: Principal, activity: dict) -> dict:
+    """The canonical Activity object (Activities resource) as it may leave the gateway."""
+    _require_definition_read(principal)
+    return activity
+
+
+def release_person(principal: Principal, person: dict) -> dict:
+    """The Person object (Agents resource) as it may leave the gateway."""
+    _require_definition_read(principal)
+    return person
