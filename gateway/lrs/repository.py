@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import gridfs
 import gridfs.errors
@@ -17,6 +17,7 @@ from gateway.lrs.documents import StoredStatement
 
 DUPLICATE_KEY = 11000
 ATTACHMENT_BUCKET = "xapi_attachments"
+META_COLLECTION = "xapi_meta"
 
 
 class DuplicateStatementIds(Exception):
@@ -44,6 +45,7 @@ def insert(records: list[dict]) -> None:
     """Inserts in one unordered bulk write; raises DuplicateStatementIds for ids already taken."""
     if not records:
         return
+    record_first_stored(min(record["stored"] for record in records))
     try:
         statements().insert_many(records, ordered=False)
     except BulkWriteError as error:
@@ -70,6 +72,15 @@ def find_one(statement_id: str) -> dict | None:
     return statements().find_one({"_id": statement_id})
 
 
+# Windowed reads. An index keeps (key, stored) in order, yet some stores (the embedded one among
+# them) fetch and sort every matching document before applying a limit, so a newest-first page
+# over many statements would touch them all. Pages are therefore read in stored-time windows
+# that start small and grow fourfold, each window a bounded, indexed range query; a page touches about
+# as many documents as it returns, on MongoDB and on the embedded store alike.
+FIRST_WINDOW = timedelta(milliseconds=25)
+LATEST_REACH = timedelta(seconds=1)  # clock skew between gateway processes
+
+
 def find_page(
     criteria: dict,
     *,
@@ -79,24 +90,67 @@ def find_page(
 ) -> list[dict]:
     """Up to `limit` records matching `criteria`, ordered by (stored, _id), strictly after the
     keyset position `after` (the last record of the previous page)."""
-    query = dict(criteria)
+    criteria = dict(criteria)
+    bounds = criteria.pop("stored", {})
+    lower, upper = bounds.get("$gt"), bounds.get("$lte")  # since (exclusive), until (inclusive)
+    direction = pymongo.ASCENDING if ascending else pymongo.DESCENDING
+    order = [("stored", direction), ("_id", direction)]
+    found: list[dict] = []
+
+    def read(extra: dict) -> None:
+        cursor = statements().find({**criteria, **extra}, {"received_digest": 0}).sort(order)
+        found.extend(cursor.limit(limit - len(found)))
+
     if after is not None:
         stored, statement_id = after
-        beyond = "$gt" if ascending else "$lt"
-        query["$or"] = [
-            {"stored": {beyond: stored}},
-            {"stored": stored, "_id": {beyond: statement_id}},
-        ]
-    direction = pymongo.ASCENDING if ascending else pymongo.DESCENDING
-    cursor = (
-        statements().find(query, {"received_digest": 0}).sort([("stored", direction), ("_id", direction)])
+        read({"stored": stored, "_id": {"$gt" if ascending else "$lt": statement_id}})
+        if ascending:
+            lower = stored
+        else:
+            upper = stored - timedelta(microseconds=1)  # stored has millisecond precision
+    if ascending:
+        start = lower or _first_stored()
+        if start is None:
+            return found
+        end = upper or _now() + LATEST_REACH
+        edge, inclusive, width = start, after is None and lower is None, FIRST_WINDOW
+        while len(found) < limit:
+            stop = min(edge + width, end)
+            read({"stored": {"$gte" if inclusive else "$gt": edge, "$lte": stop}})
+            if stop >= end:
+                break
+            edge, inclusive, width = stop, False, width * 4
+    else:
+        floor = lower or _first_stored()
+        if floor is None:
+            return found
+        edge, width = upper or _now() + LATEST_REACH, FIRST_WINDOW
+        while len(found) < limit:
+            start = max(edge - width, floor)
+            window = {"$lte": edge}
+            window["$gt" if start > floor or lower is not None else "$gte"] = start
+            read({"stored": window})
+            if start <= floor:
+                break
+            edge, width = start - timedelta(microseconds=1), width * 4
+    return found
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _first_stored() -> datetime | None:
+    """The earliest `stored` of all statements, kept in a metadata record (reading it from the
+    statements themselves would sort the whole collection on some stores)."""
+    record = statements().database[META_COLLECTION].find_one({"_id": "statements"})
+    return record["first_stored"] if record else None
+
+
+def record_first_stored(stored: datetime) -> None:
+    statements().database[META_COLLECTION].update_one(
+        {"_id": "statements"}, {"$min": {"first_stored": stored}}, upsert=True
     )
-    return list(cursor.limit(limit))
-
-
-def latest_stored() -> datetime | None:
-    record = statements().find_one({}, {"stored": 1}, sort=[("stored", pymongo.DESCENDING)])
-    return record["stored"] if record else None
 
 
 def _attachment_bucket() -> gridfs.GridFSBucket:
