@@ -174,11 +174,18 @@ def put_statement(
     store_statements([{**statement, "id": statement_id}], context, attachments)
 
 
+def consistent_through() -> datetime:
+    """The X-Experience-API-Consistent-Through of a read starting now: writes are acknowledged only
+    once stored (and, with the default write concern, replicated), so every statement stored before
+    this instant is visible to the read."""
+    return _now()
+
+
 @dataclass(frozen=True)
 class StatementPage:
     statements: list[dict]
     more: str | None
-    consistent_through: datetime
+    last_modified: datetime | None  # the latest `stored` of the page (xAPI 2.0 Last-Modified)
     attachments: bool
 
 
@@ -197,18 +204,19 @@ def continue_query(principal: Principal, cursor: str, own_authority_key: str, se
 
 
 def _page(principal, scope, query: StatementQuery, page_size: int, after, secret: str) -> StatementPage:
-    consistent_through = _now()
     criteria = {**query.criteria(), **scope.criteria()}
     records = repository.find_page(criteria, ascending=query.ascending, limit=page_size + 1, after=after)
     has_more = len(records) > page_size
     records = records[:page_size]
     released = release_statements(scope, records)
+    released_ids = {statement["id"] for statement in released}
+    last_modified = max((r["stored"] for r in records if r["_id"] in released_ids), default=None)
     more = None
     if has_more:
         last = records[-1]
         more = encode_cursor(query, page_size, (last["stored"], last["_id"]), secret, principal.client_id)
     statements = [format_statement(s, query.format, query.languages) for s in released]
-    return StatementPage(statements, more, consistent_through, query.attachments)
+    return StatementPage(statements, more, last_modified, query.attachments)
 
 
 def get_statement(

@@ -29,6 +29,28 @@ blp = Blueprint(
 )
 
 SINGLE_STATEMENT_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
+CONSISTENT_THROUGH_HEADER = "X-Experience-API-Consistent-Through"
+
+
+def _is_statement_read() -> bool:
+    return request.endpoint == "xapi.Statements" and request.method in ("GET", "HEAD")
+
+
+@blp.before_request
+def note_consistency() -> None:
+    """Taken before anything is read, so the header never claims more than the read could see."""
+    if _is_statement_read():
+        g.consistent_through = service.consistent_through()
+
+
+@blp.after_request
+def declare_consistency(response):
+    # xAPI 1.0.3 Communication 2.1.3.s2.b5 / 2.0 4.1.6.1: on every GET of statements, whatever the status.
+    if _is_statement_read():
+        response.headers[CONSISTENT_THROUGH_HEADER] = _iso(
+            g.get("consistent_through") or service.consistent_through()
+        )
+    return response
 
 
 @blp.before_request
@@ -145,10 +167,7 @@ class Statements(MethodView):
                 statement_format=args["format"],
                 languages=languages,
             )
-            headers = {
-                "Last-Modified": http_date(stored),
-                "X-Experience-API-Consistent-Through": _iso(stored),
-            }
+            headers = {"Last-Modified": http_date(stored)}
             return _with_attachments(statement, [statement], args["attachments"], headers)
         secret = current_app.config["SECRET_KEY"]
         if "more" in args:
@@ -176,7 +195,7 @@ class Statements(MethodView):
             page = service.query_statements(g.principal, query, _own_authority_key(), secret)
         more = url_for("xapi.Statements", more=page.more) if page.more else ""
         # Responses are built here (not dumped through the schema, which only documents them).
-        headers = {"X-Experience-API-Consistent-Through": _iso(page.consistent_through)}
+        headers = {"Last-Modified": http_date(page.last_modified)} if page.last_modified else {}
         wanted = page.attachments
         return _with_attachments(
             {"statements": page.statements, "more": more}, page.statements, wanted, headers
