@@ -133,3 +133,68 @@ def test_bad_signatures_are_rejected(client, xapi_headers):
         ).status_code
         == 400
     )
+
+
+# RFC 2046 §5.1.1 framing, as xAPI 1.0.3 Communication 1.5.2 / 2.0 4.1.3 require it.
+
+
+def _valid_body() -> tuple[dict, bytes]:
+    content = b"notes"
+    return statement(id=str(uuid.uuid4()), attachments=[attachment(content)]), content
+
+
+def test_a_preamble_and_an_epilogue_are_ignored(client, xapi_headers):
+    body, content = _valid_body()
+    framed = b"This is the preamble.\r\n" + multipart(body, [("text/plain", content)]) + b"epilogue"
+    assert post_multipart(client, xapi_headers, framed).status_code == 200
+
+
+def test_the_boundary_parameter_is_required(client, xapi_headers):
+    body, content = _valid_body()
+    response = client.post(
+        "/xapi/statements",
+        data=multipart(body, [("text/plain", content)]),
+        headers={**xapi_headers, "Content-Type": "multipart/mixed;"},
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["details"] == {"header": "Content-Type"}
+
+
+def test_statements_before_the_first_boundary_are_a_preamble_not_a_part(client, xapi_headers):
+    # XAPI-00131: the statements are not preceded by a boundary, so the first part is the attachment.
+    body, content = _valid_body()
+    framed = multipart(body, [("text/plain", content)]).removeprefix(f"--{BOUNDARY}\r\n".encode())
+    assert post_multipart(client, xapi_headers, framed).status_code == 400
+
+
+def test_a_missing_delimiter_between_parts_is_rejected(client, xapi_headers):
+    # XAPI-00130: the attachment's headers end up inside the statements part.
+    body, content = _valid_body()
+    framed = multipart(body, [("text/plain", content)]).replace(
+        f"\r\n--{BOUNDARY}\r\nContent-Type: text".encode(), b"\r\nContent-Type: text"
+    )
+    assert post_multipart(client, xapi_headers, framed).status_code == 400
+
+
+def test_a_body_without_its_close_delimiter_is_rejected(client, xapi_headers):
+    body, content = _valid_body()
+    framed = multipart(body, [("text/plain", content)]).removesuffix(f"\r\n--{BOUNDARY}--\r\n".encode())
+    assert post_multipart(client, xapi_headers, framed).status_code == 400
+
+
+def test_attachment_parts_need_content_transfer_encoding_binary(client, xapi_headers):
+    # XAPI-00135 (1.0.3 Communication 1.5.2.s2.b2.b4).
+    body, content = _valid_body()
+    framed = multipart(body, [("text/plain", content)])
+    missing = framed.replace(b"Content-Transfer-Encoding: binary\r\n", b"")
+    assert post_multipart(client, xapi_headers, missing).status_code == 400
+    base64 = framed.replace(b"Content-Transfer-Encoding: binary", b"Content-Transfer-Encoding: base64")
+    assert post_multipart(client, xapi_headers, base64).status_code == 400
+    assert post_multipart(client, xapi_headers, framed).status_code == 200
+
+
+def test_non_json_numbers_are_rejected_in_the_statements_part(client, xapi_headers):
+    body, content = _valid_body()
+    framed = multipart({**body, "result": {"score": {"raw": 1}}}, [("text/plain", content)])
+    nan = framed.replace(b'"raw": 1', b'"raw": NaN')
+    assert post_multipart(client, xapi_headers, nan).status_code == 400

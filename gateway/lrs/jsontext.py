@@ -1,0 +1,35 @@
+"""Strict JSON text (RFC 8259) for request bodies and parameters: Python's json module also reads
+NaN, Infinity and -Infinity, and turns numbers too large for a double (1e999) into infinity,
+none of which is JSON or can be stored and returned as JSON. Integers beyond 64 bits (which BSON
+cannot store) are read as doubles, as most JSON parsers (JavaScript's among them) read them."""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is too large")
+    return value
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _storable_int(text: str) -> int | float:
+    value = int(text)
+    return value if value in _INT64 else _finite_float(text)
+
+
+def parse_json(text: str | bytes) -> object:
+    """json.loads for RFC 8259 JSON only; ValueError (json.JSONDecodeError included) otherwise."""
+    return json.loads(
+        text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_storable_int
+    )
