@@ -29,7 +29,10 @@ def _storable_int(text: str) -> int | float:
 
 
 def parse_json(text: str | bytes) -> object:
-    """json.loads for RFC 8259 JSON only; ValueError (json.JSONDecodeError included) otherwise."""
+    """json.loads for RFC 8259 JSON only, bytes read as UTF-8 (RFC 8259 §8.1; json.loads would
+    also guess UTF-16 and UTF-32); ValueError (UnicodeDecodeError included) otherwise."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
     return json.loads(
         text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_storable_int
     )

@@ -4,7 +4,6 @@ and the `cryptography` X.509 support; no hand-written cryptography."""
 from __future__ import annotations
 
 import base64
-import json
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -15,6 +14,7 @@ from joserfc.jwk import RSAKey
 from gateway.errors import BadRequest
 from gateway.lrs.attachments import SIGNATURE_USAGE, AttachmentPart
 from gateway.lrs.comparison import equivalent
+from gateway.lrs.jsontext import parse_json
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 
@@ -67,7 +67,7 @@ def _verify(index: int, statement: dict, token: bytes) -> None:
                 index, f"the signature does not verify with the x5c certificate ({error})"
             ) from None
     try:
-        payload = json.loads(compact.payload)
+        payload = parse_json(compact.payload)
     except (ValueError, UnicodeDecodeError):
         raise _invalid(index, "the JWS payload is not a JSON statement") from None
     unsigned = {key: value for key, value in statement.items() if key != "attachments"}

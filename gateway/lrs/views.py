@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from flask import current_app, g, jsonify, request, url_for
@@ -15,6 +14,7 @@ from gateway.extensions import Blueprint
 from gateway.lrs import service
 from gateway.lrs.attachments import AttachmentPart, multipart_response, parse_multipart_statements
 from gateway.lrs.identifiers import agent_key
+from gateway.lrs.jsontext import parse_json
 from gateway.lrs.query import StatementQuery
 from gateway.lrs.schemas import (
     AboutSchema,
@@ -85,7 +85,7 @@ def _statements_body() -> tuple[object, dict[str, AttachmentPart]]:
             details={"header": "Content-Type"},
         )
     try:
-        return json.loads(request.get_data(as_text=True)), {}
+        return parse_json(request.get_data()), {}
     except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}", details={"property": "body"}) from None
 
@@ -120,7 +120,7 @@ def _parse_agent(value: str | None) -> dict | None:
     if value is None:
         return None
     try:
-        agent = json.loads(value)
+        agent = parse_json(value)
     except ValueError:
         raise BadRequest("agent must be a JSON Agent or Group", details={"parameter": "agent"}) from None
     if not isinstance(agent, dict) or agent_key(agent) is None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from gateway.auth.service import Principal
 from gateway.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed
 from gateway.lrs.identifiers import agent_key
+from gateway.lrs.jsontext import parse_json
 from gateway.lrs.validation.actors import IFIS, actor
 from gateway.lrs.validation.actors import agent as plain_agent
 from gateway.lrs.validation.core import At, StatementInvalid
@@ -127,7 +128,7 @@ def agent_parameter(text: str, version: str, *, groups: bool = True) -> dict:
     """The `agent` parameter: a JSON Agent (or, where `groups`, an identified Group) with exactly
     one inverse functional identifier."""
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except ValueError:
         raise BadRequest(
             "agent must be a JSON Agent object", code="invalid_parameter", details={"parameter": "agent"}
@@ -407,7 +408,7 @@ def _check_size(content: bytes) -> None:
 
 def _parse_json(content: bytes, what: str) -> object:
     try:
-        return json.loads(content)
+        return parse_json(content)
     except ValueError as error:
         raise BadRequest(
             f"{what} is declared {JSON} but is not valid JSON: {error}",
