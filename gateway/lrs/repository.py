@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import gridfs
 import gridfs.errors
@@ -45,7 +45,7 @@ def insert(records: list[dict]) -> None:
     """Inserts in one unordered bulk write; raises DuplicateStatementIds for ids already taken."""
     if not records:
         return
-    record_first_stored(min(record["stored"] for record in records))
+    record_stored_extent([record["stored"] for record in records])
     try:
         statements().insert_many(records, ordered=False)
     except BulkWriteError as error:
@@ -75,10 +75,10 @@ def find_one(statement_id: str) -> dict | None:
 # Windowed reads. An index keeps (key, stored) in order, yet some stores (the embedded one among
 # them) fetch and sort every matching document before applying a limit, so a newest-first page
 # over many statements would touch them all. Pages are therefore read in stored-time windows
-# that start small and grow fourfold, each window a bounded, indexed range query; a page touches about
-# as many documents as it returns, on MongoDB and on the embedded store alike.
+# that start small at the edge of the stored data and double, each window a bounded, indexed
+# range query; a page touches about as many documents as it returns, on MongoDB and on the
+# embedded store alike.
 FIRST_WINDOW = timedelta(milliseconds=25)
-LATEST_REACH = timedelta(seconds=1)  # clock skew between gateway processes
 
 
 def find_page(
@@ -108,48 +108,51 @@ def find_page(
             lower = stored
         else:
             upper = stored - timedelta(microseconds=1)  # stored has millisecond precision
+    extent = _stored_extent()
+    if extent is None:
+        return found
+    first_stored, last_stored = extent
     if ascending:
-        start = lower or _first_stored()
-        if start is None:
-            return found
-        end = upper or _now() + LATEST_REACH
-        edge, inclusive, width = start, after is None and lower is None, FIRST_WINDOW
-        while len(found) < limit:
+        start = max(lower, first_stored) if lower else first_stored
+        end = min(upper, last_stored) if upper else last_stored
+        edge, inclusive, width = (
+            start,
+            after is None and (lower is None or lower < first_stored),
+            FIRST_WINDOW,
+        )
+        while len(found) < limit and edge <= end:
             stop = min(edge + width, end)
             read({"stored": {"$gte" if inclusive else "$gt": edge, "$lte": stop}})
             if stop >= end:
                 break
-            edge, inclusive, width = stop, False, width * 4
+            edge, inclusive, width = stop, False, width * 2
     else:
-        floor = lower or _first_stored()
-        if floor is None:
-            return found
-        edge, width = upper or _now() + LATEST_REACH, FIRST_WINDOW
-        while len(found) < limit:
+        floor = max(lower, first_stored) if lower else first_stored
+        floor_included = lower is None or lower < first_stored
+        edge, width = min(upper, last_stored) if upper else last_stored, FIRST_WINDOW
+        while len(found) < limit and edge >= floor:
             start = max(edge - width, floor)
             window = {"$lte": edge}
-            window["$gt" if start > floor or lower is not None else "$gte"] = start
+            window["$gte" if start <= floor and floor_included else "$gt"] = start
             read({"stored": window})
             if start <= floor:
                 break
-            edge, width = start - timedelta(microseconds=1), width * 4
+            edge, width = start - timedelta(microseconds=1), width * 2
     return found
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _first_stored() -> datetime | None:
-    """The earliest `stored` of all statements, kept in a metadata record (reading it from the
-    statements themselves would sort the whole collection on some stores)."""
+def _stored_extent() -> tuple[datetime, datetime] | None:
+    """The earliest and latest `stored` of all statements, kept in a metadata record (reading them
+    from the statements themselves would sort the whole collection on some stores)."""
     record = statements().database[META_COLLECTION].find_one({"_id": "statements"})
-    return record["first_stored"] if record else None
+    return (record["first_stored"], record["last_stored"]) if record else None
 
 
-def record_first_stored(stored: datetime) -> None:
+def record_stored_extent(stored: list[datetime]) -> None:
     statements().database[META_COLLECTION].update_one(
-        {"_id": "statements"}, {"$min": {"first_stored": stored}}, upsert=True
+        {"_id": "statements"},
+        {"$min": {"first_stored": min(stored)}, "$max": {"last_stored": max(stored)}},
+        upsert=True,
     )
 
 
