@@ -7,6 +7,8 @@ import hashlib
 import json
 import re
 
+from gateway.lrs.normalise import normalise_statement
+
 # Set or rewritten by the LRS, so never part of a comparison.
 LRS_SET_PROPERTIES = ("authority", "stored", "version")
 _SECONDS = re.compile(r"(?P<whole>\d+)(?:[.,](?P<fraction>\d+))?S$")
@@ -22,6 +24,8 @@ def _truncate_duration(duration: str) -> str:
 
 
 def _normalise(statement: dict) -> dict:
+    # What the LRS rewrites when storing (context activity arrays, UTC timestamps) is not a difference.
+    statement = normalise_statement(statement)
     comparable = {key: value for key, value in statement.items() if key not in LRS_SET_PROPERTIES}
     result = comparable.get("result")
     if isinstance(result, dict) and isinstance(result.get("duration"), str):

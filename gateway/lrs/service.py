@@ -15,6 +15,7 @@ from gateway.lrs.comparison import comparison_digest
 from gateway.lrs.cursor import decode_cursor, encode_cursor
 from gateway.lrs.formats import format_statement
 from gateway.lrs.identifiers import index_fields
+from gateway.lrs.normalise import normalise_statement
 from gateway.lrs.query import StatementQuery
 from gateway.lrs.signatures import verify_signatures
 from gateway.lrs.validation import validate_statement
@@ -59,7 +60,7 @@ class WriteContext:
 
 def _prepare(statement: dict, stored: datetime, context: WriteContext) -> dict:
     """The record to insert for one valid statement."""
-    statement = dict(statement)
+    statement = normalise_statement(statement)
     digest = comparison_digest({key: value for key, value in statement.items() if key != "id"})
     statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
     statement.setdefault("timestamp", _iso(stored))
