@@ -16,7 +16,8 @@ def _agent_ids(agent: dict) -> dict:
 
 
 def _activity_ids(activity: dict) -> dict:
-    return {key: activity[key] for key in ("objectType", "id") if key in activity}
+    # The id alone identifies an Activity; objectType "Activity" is the default.
+    return {"id": activity["id"]}
 
 
 def _object_ids(target: dict) -> dict:
@@ -63,23 +64,39 @@ def _statement_ids(statement: dict) -> dict:
     return statement
 
 
+def _matches(language_range: str, tag: str) -> bool:
+    """RFC 4647 §3.3.1 basic filtering, as RFC 2616 §14.4 describes Accept-Language: the range is
+    the tag or a prefix of it ending before a "-" ("en" matches "en-GB", not the reverse)."""
+    return tag == language_range or tag.startswith(language_range + "-")
+
+
 def pick_language(language_map: dict, languages: tuple[str, ...]) -> dict:
-    """One entry of a language map: the first preferred language present (exact tag, then its
-    primary subtag), else `und`, else the first entry."""
+    """One entry of a language map (xAPI 1.0.3 Communication 2.1.3.s4): for the first acceptable
+    language range (best quality first) that matches a tag, that entry (an exact tag before a longer
+    one); failing that, the range shortened subtag by subtag as in RFC 4647 §3.4 lookup ("en-GB"
+    finds "en"); then `und`; then the first entry."""
     if not language_map:
         return language_map
-    lowered = {tag.lower(): tag for tag in language_map}
-    for wanted in languages:
-        wanted = wanted.lower()
-        if wanted in lowered:
-            return {lowered[wanted]: language_map[lowered[wanted]]}
-        for tag_lower, tag in lowered.items():
-            if tag_lower.split("-")[0] == wanted.split("-")[0]:
-                return {tag: language_map[tag]}
-    if "und" in lowered:
-        return {lowered["und"]: language_map[lowered["und"]]}
-    first = next(iter(language_map))
-    return {first: language_map[first]}
+    tags = {tag.lower(): tag for tag in language_map}
+    for language_range in (wanted.lower() for wanted in languages):
+        if language_range == "*":
+            return _entry(language_map, next(iter(language_map)))
+        matching = sorted((tag for tag in tags if _matches(language_range, tag)), key=len)
+        if matching:
+            return _entry(language_map, tags[matching[0]])
+    for language_range in (wanted.lower() for wanted in languages):
+        subtags = language_range.split("-")
+        for length in range(len(subtags) - 1, 0, -1):
+            shorter = "-".join(subtags[:length])
+            if shorter in tags:
+                return _entry(language_map, tags[shorter])
+    if "und" in tags:
+        return _entry(language_map, tags["und"])
+    return _entry(language_map, next(iter(language_map)))
+
+
+def _entry(language_map: dict, tag: str) -> dict:
+    return {tag: language_map[tag]}
 
 
 def _canonical_definition(definition: dict, languages) -> None:
@@ -92,29 +109,45 @@ def _canonical_definition(definition: dict, languages) -> None:
                 item["description"] = pick_language(item["description"], languages)
 
 
-def _canonical_statement(statement: dict, languages) -> None:
-    if isinstance(statement.get("verb", {}).get("display"), dict):
-        statement["verb"]["display"] = pick_language(statement["verb"]["display"], languages)
-    target = statement.get("object", {})
-    if target.get("objectType", "Activity") == "Activity" and "definition" in target:
-        _canonical_definition(target["definition"], languages)
-    if target.get("objectType") == "SubStatement":
-        _canonical_statement(target, languages)
-    for activities in (statement.get("context", {}).get("contextActivities") or {}).values():
-        for activity in activities if isinstance(activities, list) else [activities]:
-            if "definition" in activity:
-                _canonical_definition(activity["definition"], languages)
-    for attachment in statement.get("attachments") or ():
-        for name in ("display", "description"):
-            if isinstance(attachment.get(name), dict):
-                attachment[name] = pick_language(attachment[name], languages)
+def statement_activities(statement: dict) -> list[dict]:
+    """The Activity objects of a statement: its object, its context activities, and those of a
+    SubStatement object."""
+    found = []
+    target = statement.get("object") or {}
+    if target.get("objectType", "Activity") == "Activity":
+        found.append(target)
+    elif target.get("objectType") == "SubStatement":
+        found.extend(statement_activities(target))
+    for activities in ((statement.get("context") or {}).get("contextActivities") or {}).values():
+        found.extend(activities if isinstance(activities, list) else [activities])
+    return found
 
 
-def format_statement(statement: dict, statement_format: str, languages: tuple[str, ...] = ()) -> dict:
+def _canonical_statement(statement: dict, languages, definitions: dict[str, dict]) -> None:
+    """In place, on a copy: Activities get the LRS's canonical definition (when it has one), and
+    their language maps and the Verb's display one language each."""
+    for activity in statement_activities(statement):
+        if definitions.get(activity.get("id")):
+            activity["definition"] = copy.deepcopy(definitions[activity["id"]])
+        if isinstance(activity.get("definition"), dict):
+            _canonical_definition(activity["definition"], languages)
+    for verb in (statement.get("verb"), (statement.get("object") or {}).get("verb")):
+        if isinstance(verb, dict) and isinstance(verb.get("display"), dict):
+            verb["display"] = pick_language(verb["display"], languages)
+
+
+def format_statement(
+    statement: dict,
+    statement_format: str,
+    languages: tuple[str, ...] = (),
+    definitions: dict[str, dict] | None = None,
+) -> dict:
+    """`statement` in the requested format; `definitions` are the canonical Activity definitions
+    (by Activity id) that the canonical format uses."""
     if statement_format == "ids":
         return _statement_ids(statement)
     if statement_format == "canonical":
         statement = copy.deepcopy(statement)
-        _canonical_statement(statement, languages)
+        _canonical_statement(statement, languages, definitions or {})
         return statement
     return statement

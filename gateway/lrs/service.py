@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from gateway.auth.service import Principal
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.lrs import repository
-from gateway.lrs.activities.service import record_activity_definitions
+from gateway.lrs.activities.service import canonical_definitions, record_activity_definitions
 from gateway.lrs.attachments import AttachmentPart, match_parts, referenced_hashes
 from gateway.lrs.comparison import comparison_digest
 from gateway.lrs.cursor import decode_cursor, encode_cursor
-from gateway.lrs.formats import format_statement
+from gateway.lrs.formats import format_statement, statement_activities
 from gateway.lrs.identifiers import index_fields
 from gateway.lrs.normalise import normalise_statement
 from gateway.lrs.query import StatementQuery
@@ -216,7 +216,7 @@ def _page(principal, scope, query: StatementQuery, page_size: int, after, secret
     if has_more:
         last = records[-1]
         more = encode_cursor(query, page_size, (last["stored"], last["_id"]), secret, principal.client_id)
-    statements = [format_statement(s, query.format, query.languages) for s in released]
+    statements = _formatted(released, query.format, query.languages)
     return StatementPage(statements, more, last_modified, query.attachments)
 
 
@@ -242,7 +242,15 @@ def get_statement(
     released = release_statements(scope, [record])
     if not released:
         raise NotFound(f"no {'voided ' if voided else ''}statement with id {statement_id}")
-    return format_statement(released[0], statement_format, languages), record["stored"]
+    return _formatted(released, statement_format, languages)[0], record["stored"]
+
+
+def _formatted(statements: list[dict], statement_format: str, languages: tuple[str, ...]) -> list[dict]:
+    definitions = {}
+    if statement_format == "canonical":
+        ids = {a["id"] for s in statements for a in statement_activities(s) if isinstance(a.get("id"), str)}
+        definitions = canonical_definitions(ids)
+    return [format_statement(s, statement_format, languages, definitions) for s in statements]
 
 
 def attachment_contents(statements: list[dict]) -> list[AttachmentPart]:

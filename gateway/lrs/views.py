@@ -32,21 +32,22 @@ SINGLE_STATEMENT_PARAMETERS = {"statementId", "voidedStatementId", "attachments"
 CONSISTENT_THROUGH_HEADER = "X-Experience-API-Consistent-Through"
 
 
-def _is_statement_read() -> bool:
-    return request.endpoint == "xapi.Statements" and request.method in ("GET", "HEAD")
+def _is_statement_request() -> bool:
+    return request.endpoint == "xapi.Statements"
 
 
 @blp.before_request
 def note_consistency() -> None:
     """Taken before anything is read, so the header never claims more than the read could see."""
-    if _is_statement_read():
+    if _is_statement_request():
         g.consistent_through = service.consistent_through()
 
 
 @blp.after_request
 def declare_consistency(response):
-    # xAPI 1.0.3 Communication 2.1.3.s2.b5 / 2.0 4.1.6.1: on every GET of statements, whatever the status.
-    if _is_statement_read():
+    # xAPI 1.0.3 Communication 2.1.3.s2.b5: "on all responses to Statements Resource requests",
+    # whatever the method and status.
+    if _is_statement_request():
         response.headers[CONSISTENT_THROUGH_HEADER] = _iso(
             g.get("consistent_through") or service.consistent_through()
         )
@@ -132,7 +133,9 @@ def _parse_agent(value: str | None) -> dict | None:
 
 
 def _languages() -> tuple[str, ...]:
-    return tuple(tag for tag, _quality in request.accept_languages)
+    """The acceptable language ranges of Accept-Language, best quality first (q=0 excluded)."""
+    ranked = sorted(request.accept_languages, key=lambda entry: -entry[1])
+    return tuple(tag for tag, quality in ranked if quality > 0)
 
 
 @blp.route("/about")

@@ -1,4 +1,4 @@
-"""Headers of the Statement Resource: X-Experience-API-Consistent-Through on every read, whatever
+"""Headers of the Statement Resource: X-Experience-API-Consistent-Through on every response, whatever
 its status (xAPI 1.0.3 Communication 2.1.3.s2.b5, 2.0 4.1.6.1), and Last-Modified (2.0 4.1.6.1)."""
 
 from __future__ import annotations
@@ -48,9 +48,14 @@ def test_consistent_through_covers_what_was_stored_before_the_read(client, xapi_
     assert _moment(later.headers[CONSISTENT_THROUGH]) >= _moment(stored.json["stored"])
 
 
-def test_writes_do_not_declare_consistent_through(client, xapi_headers):
-    response = client.post("/xapi/statements", json=statement(), headers=xapi_headers)
-    assert CONSISTENT_THROUGH not in response.headers
+def test_writes_declare_consistent_through_too(client, xapi_headers):
+    # 1.0.3 Communication 2.1.3.s2.b5: "on all responses to Statements Resource requests".
+    assert (
+        CONSISTENT_THROUGH in client.post("/xapi/statements", json=statement(), headers=xapi_headers).headers
+    )
+    bad = client.put("/xapi/statements", json=statement(), headers=xapi_headers)
+    assert bad.status_code == 400
+    assert CONSISTENT_THROUGH in bad.headers
 
 
 def test_a_page_declares_the_latest_stored_as_last_modified(client, xapi_headers):

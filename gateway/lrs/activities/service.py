@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from gateway.auth.service import Principal
 from gateway.lrs.activities import repository
+from gateway.lrs.formats import statement_activities
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.validation.actors import IFIS
 from gateway.lrs.xapi_documents.service import activity_id_parameter, agent_parameter
@@ -61,25 +62,13 @@ def _merge_components(stored: list[dict], incoming: list[dict]) -> list[dict]:
     return list(components.values())
 
 
-def _activities(statement: dict) -> Iterator[dict]:
-    """The Activities a statement (or sub-statement) mentions: its object and context activities."""
-    target = statement.get("object") or {}
-    object_type = target.get("objectType", "Activity")
-    if object_type == "Activity":
-        yield target
-    elif object_type == "SubStatement":
-        yield from _activities(target)
-    for activities in ((statement.get("context") or {}).get("contextActivities") or {}).values():
-        yield from activities if isinstance(activities, list) else [activities]
-
-
 def record_activity_definitions(statements: list[dict], principal: Principal) -> None:
     """Called after statements are stored: every Activity they mention becomes known, and when the
     principal holds the `define` scope its definitions merge into the canonical ones. Without
     `define` only the ids are saved (1.0.3 Communication §4.2 "define"). Valid statements only."""
     incoming: dict[str, dict] = {}
     for statement in statements:
-        for activity in _activities(statement):
+        for activity in statement_activities(statement):
             definition = activity.get("definition") or {}
             incoming[activity["id"]] = merge_definition(incoming.get(activity["id"], {}), definition)
     if not incoming:
@@ -105,6 +94,16 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
             return
     # The statements are stored; a definition that lost every race is merged by the next statement.
     log.warning("activity definitions still contended after %d attempts", _MERGE_ATTEMPTS)
+
+
+def canonical_definitions(activity_ids: set[str]) -> dict[str, dict]:
+    """The LRS's canonical definition of each of these Activities that has one (for the canonical
+    statement format)."""
+    return {
+        activity_id: record["definition"]
+        for activity_id, record in repository.find(activity_ids).items()
+        if record.get("definition")
+    }
 
 
 def canonical_activity(principal: Principal, activity_id: str, version: str) -> dict:
