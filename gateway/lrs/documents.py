@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from mongoengine import BooleanField, DateTimeField, DictField, Document, ListField, StringField
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    Document,
+    DynamicField,
+    ListField,
+    StringField,
+)
 
 
 class StoredStatement(Document):
@@ -12,6 +20,11 @@ class StoredStatement(Document):
     a compound index ending in stored and _id. Shard key for the day a deployment shards:
     `{_id: "hashed"}` spreads ingest evenly and keeps by-id reads targeted; the time-ordered
     queries then fan out, which MongoDB merges by the shared (stored, _id) sort.
+
+    A statement whose object is a StatementRef also holds, in its lookup fields, those of the
+    statements it targets (gateway.lrs.targeting): its `verb` and `registration` are then lists,
+    and `targets` lists the ids of its target chain (sparse index, to find it from a target that
+    arrives later).
     """
 
     id = StringField(primary_key=True)
@@ -19,13 +32,14 @@ class StoredStatement(Document):
     stored = DateTimeField(required=True)
     voided = BooleanField(default=False)
     received_digest = StringField(required=True)
-    verb = StringField()
+    verb = DynamicField()  # str, or list[str] for a targeting statement
     agents = ListField(StringField())
     related_agents = ListField(StringField())
     activities = ListField(StringField())
     related_activities = ListField(StringField())
-    registration = StringField()
+    registration = DynamicField()  # str | None, or list[str] for a targeting statement
     authority = StringField()
+    targets = ListField(StringField())
 
     meta = {
         "collection": "xapi_statements",
@@ -46,6 +60,7 @@ class StoredStatement(Document):
                 "sparse": True,
             },
             {"fields": ["authority", "-stored", "-id"], "name": "authority_stored"},
+            {"fields": ["targets"], "name": "targets", "sparse": True},
         ],
     }
 

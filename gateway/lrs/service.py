@@ -18,6 +18,7 @@ from gateway.lrs.identifiers import index_fields
 from gateway.lrs.normalise import normalise_statement
 from gateway.lrs.query import StatementQuery
 from gateway.lrs.signatures import verify_signatures
+from gateway.lrs.targeting import service as targeting
 from gateway.lrs.validation import validate_statement
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.policy.release import release_statements, require_write, statement_read_scope
@@ -81,7 +82,7 @@ def _voided_target(record: dict) -> str | None:
     statement = record["statement"]
     if statement["verb"]["id"] != VOIDED_VERB:
         return None
-    return str(uuid.UUID(statement["object"]["id"]))
+    return targeting.target_of(statement)
 
 
 def store_statements(
@@ -109,7 +110,9 @@ def store_statements(
     existing = repository.find_by_ids(ids)
     _check_conflicts(records, existing)
     new_records = [record for record in records if record["_id"] not in existing]
-    _check_voiding(new_records)
+    stored_targets = targeting.link_targets(new_records)
+    _check_voiding(new_records, targeting.own_verbs(stored_targets))
+    adoptions = targeting.adopt_earlier_targeting(new_records)
     repository.save_attachment_contents(attachments.values())
     try:
         repository.insert(new_records)
@@ -123,6 +126,7 @@ def store_statements(
             repository.delete([r["_id"] for r in new_records if r["_id"] not in raced])
             raise
     repository.mark_voided([target for target in map(_voided_target, new_records) if target])
+    targeting.apply_adoptions(adoptions)
     record_activity_definitions([record["statement"] for record in new_records], context.principal)
     return ids
 
@@ -137,15 +141,11 @@ def _check_conflicts(records: list[dict], existing: dict[str, dict]) -> None:
             )
 
 
-def _check_voiding(records: list[dict]) -> None:
-    targets = {target: record["_id"] for record in records if (target := _voided_target(record))}
-    if not targets:
-        return
-    batch_verbs = {record["_id"]: record["verb"] for record in records}
-    stored = repository.find_by_ids(targets)
-    for target in targets:
-        verb = batch_verbs.get(target) or (stored.get(target) or {}).get("verb")
-        if verb == VOIDED_VERB:
+def _check_voiding(records: list[dict], stored_verbs: dict[str, str | None]) -> None:
+    """A voiding statement cannot target another voiding statement (Data 2.3.2)."""
+    batch_verbs = {record["_id"]: record["statement"]["verb"]["id"] for record in records}
+    for target in filter(None, map(_voided_target, records)):
+        if (batch_verbs.get(target) or stored_verbs.get(target)) == VOIDED_VERB:
             raise BadRequest(
                 f"statement {target} is a voiding statement and cannot be voided",
                 details={"property": "object.id"},
