@@ -1,0 +1,138 @@
+"""Loading the demo data set: roster, demo clients with printable credentials, learning statements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from gateway.auth.documents import ApiClient
+from gateway.auth.service import Principal, register_client
+from gateway.demo.roster import DemoRoster, build_roster
+from gateway.demo.statements import build_statements, sender_of
+from gateway.lrs.service import WriteContext, store_statements
+from gateway.lrs.versions import XAPI_2_0_0
+from gateway.oneroster import repository as roster_repository
+
+BATCH_SIZE = 500
+ROSTER_AS_OF = "2026-04-01T00:00:00.000Z"
+SCHOOL_SCOPES = "statements/write statements/read state profile https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """A demo client. Its secret is fixed and printed by `make demo`: demo use only."""
+
+    client_id: str
+    name: str
+    role: str
+    scope: str
+    organisation: str | None = None
+
+    @property
+    def client_secret(self) -> str:
+        return f"{self.client_id}-secret"
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.client_id, self.name, self.role, frozenset(self.scope.split()))
+
+
+def demo_clients(roster: DemoRoster) -> list[DemoClient]:
+    juku, vendor = roster.provider("juku"), roster.provider("exam_vendor")
+    board = next(org for org in roster.orgs if org["type"] == "district")
+    clients = [
+        DemoClient(
+            "demo-juku",
+            juku["name"],
+            "provider",
+            "statements/write statements/read/mine state profile define",
+            juku["sourcedId"],
+        ),
+        DemoClient(
+            "demo-exam-vendor",
+            vendor["name"],
+            "provider",
+            "statements/write statements/read/mine define",
+            vendor["sourcedId"],
+        ),
+    ]
+    for number, school in enumerate(roster.schools(), start=1):
+        clients.append(
+            DemoClient(f"demo-school-{number}", school["name"], "school", SCHOOL_SCOPES, school["sourcedId"])
+        )
+    clients.append(
+        DemoClient(
+            "demo-board", board["name"], "board", "all/read reports.read audit.read", board["sourcedId"]
+        )
+    )
+    clients.append(DemoClient("demo-admin", "Kakehashi demo administrator", "board", "all"))
+    return clients
+
+
+@dataclass
+class SeedSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+    credentials: list[dict] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = ["Demo data loaded:"]
+        lines += [f"  {name:<32} {count:>7,}" for name, count in self.counts.items()]
+        return lines
+
+
+def _register(clients: list[DemoClient]) -> list[dict]:
+    for client in clients:
+        ApiClient.objects(client_id=client.client_id).delete()
+        register_client(
+            client.name,
+            client.role,
+            client.scope,
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            organisation=client.organisation,
+        )
+    return [
+        {
+            "name": c.name,
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "role": c.role,
+            "scope": c.scope,
+        }
+        for c in clients
+    ]
+
+
+def _load_roster(roster: DemoRoster, counts: dict[str, int]) -> None:
+    """Bulk CSV leaves status and dateLastModified blank; a loaded roster has both."""
+    for entity in roster_repository.ENTITIES:
+        records = [
+            {**r, "status": "active", "dateLastModified": ROSTER_AS_OF} for r in roster.records(entity)
+        ]
+        roster_repository.replace_entity_set(entity, records)
+        counts[entity] = len(records)
+
+
+def seed_demo(app: Flask) -> SeedSummary:
+    """Loads the deterministic demo data; running it again changes nothing (same ids, same content).
+    Each statement is sent by the client that would send it: the juku app, the mock-exam vendor,
+    or the student's school (定期考査)."""
+    summary = SeedSummary()
+    roster = build_roster()
+    clients = demo_clients(roster)
+    summary.credentials = _register(clients)
+    _load_roster(roster, summary.counts)
+    by_organisation = {client.organisation: client for client in clients if client.organisation}
+    batches: dict[str, list[dict]] = defaultdict(list)
+    for statement in build_statements(roster):
+        batches[by_organisation[sender_of(statement, roster)["sourcedId"]].client_id].append(statement)
+    for client in clients:
+        statements = batches.get(client.client_id, [])
+        context = WriteContext(client.principal, XAPI_2_0_0, app.config["KAKEHASHI_PUBLIC_URL"])
+        for start in range(0, len(statements), BATCH_SIZE):
+            store_statements(statements[start : start + BATCH_SIZE], context)
+        if statements:
+            summary.counts[f"statements ({client.client_id})"] = len(statements)
+    return summary

@@ -1,0 +1,33 @@
+"""`kakehashi demo seed`: the demo data loads, is readable with the demo credentials, and reloads
+without change."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.demo.seed import seed_demo
+from gateway.lrs import repository
+from gateway.oneroster import repository as roster_repository
+from tests.conftest import basic_auth
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_seed_loads_and_reloads_without_change(app, client):
+    with app.app_context():
+        summary = seed_demo(app)
+        students = roster_repository.collection("roles").count_documents({"role": "student"})
+        stored = repository.statements().count_documents({})
+    assert students == 103
+    assert summary.counts["users"] == 117
+    assert stored == sum(count for name, count in summary.counts.items() if name.startswith("statements"))
+
+    board = next(c for c in summary.credentials if c["role"] == "board" and c["client_id"] == "demo-board")
+    headers = {**basic_auth(board["client_id"], board["client_secret"]), "X-Experience-API-Version": "2.0.0"}
+    page = client.get("/xapi/statements", query_string={"limit": 5}, headers=headers)
+    assert page.status_code == 200
+    assert len(page.json["statements"]) == 5
+
+    with app.app_context():
+        seed_demo(app)
+        assert repository.statements().count_documents({}) == stored
