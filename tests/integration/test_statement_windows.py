@@ -15,7 +15,10 @@ def spread_records(app):
     """300 records stored from years ago to now, unevenly, several sharing a millisecond."""
     rng = random.Random(3)
     now = datetime.now(UTC).replace(microsecond=0)
-    offsets = [timedelta(days=rng.choice([0, 1, 30, 400, 3000])) + timedelta(seconds=rng.randrange(5)) for _ in range(300)]
+    offsets = [
+        timedelta(days=rng.choice([0, 1, 30, 400, 3000])) + timedelta(seconds=rng.randrange(5))
+        for _ in range(300)
+    ]
     records = [
         {
             "_id": f"{index:08d}-0000-4000-8000-000000000000",
@@ -52,7 +55,11 @@ def test_paging_through_windows_matches_a_full_sort(spread_records, ascending):
 def test_since_until_and_filters_apply_inside_windows(spread_records):
     times = sorted(r["stored"] for r in spread_records)
     since, until = times[50], times[250]
-    criteria = {"voided": False, "verb": "http://example.com/verbs/a", "stored": {"$gt": since, "$lte": until}}
+    criteria = {
+        "voided": False,
+        "verb": "http://example.com/verbs/a",
+        "stored": {"$gt": since, "$lte": until},
+    }
     for ascending in (False, True):
         page = repository.find_page(criteria, ascending=ascending, limit=1000, after=None)
         expected = _expected(
