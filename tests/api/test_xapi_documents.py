@@ -310,10 +310,37 @@ def test_put_without_precondition_over_an_existing_document_is_409_in_2_0(client
 )
 def test_put_without_precondition_in_1_0_3_exempts_only_state(client, headers_1_0_3, path, params, status):
     query = params()
-    assert client.put(path, query_string=query, json={"n": 1}, headers=headers_1_0_3).status_code == 204
+    create = {**headers_1_0_3, "If-None-Match": "*"}
+    assert client.put(path, query_string=query, json={"n": 1}, headers=create).status_code == 204
     assert client.put(path, query_string=query, json={"n": 2}, headers=headers_1_0_3).status_code == status
     expected = {"n": 2} if status == 204 else {"n": 1}
     assert client.get(path, query_string=query, headers=headers_1_0_3).json == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        pytest.param(STATE, state_params, 204, id="state-exempt"),
+        pytest.param(ACTIVITY_PROFILE, activity_profile_params, 400, id="activity-profile"),
+        pytest.param(AGENT_PROFILE, agent_profile_params, 400, id="agent-profile"),
+    ],
+)
+def test_a_1_0_3_profile_put_must_carry_a_precondition_even_to_create(
+    client, headers_1_0_3, path, params, status
+):
+    # 1.0.3 Communication 3.1.s3.b1: the Client MUST include If-Match or If-None-Match (XAPI-00273).
+    query = params()
+    response = client.put(path, query_string=query, json={"n": 1}, headers=headers_1_0_3)
+    assert response.status_code == status
+    if status == 400:
+        assert response.json["error"]["code"] == "precondition_header_required"
+        assert client.get(path, query_string=query, headers=headers_1_0_3).status_code == 404
+
+
+@pytest.mark.parametrize(("path", "params"), RESOURCES)
+def test_a_2_0_put_without_precondition_creates(client, xapi_headers, path, params):
+    # 2.0 4.1.4 only refuses (409) a PUT without either header over an existing document.
+    assert client.put(path, query_string=params(), json={"n": 1}, headers=xapi_headers).status_code == 204
 
 
 def test_get_with_a_matching_if_none_match_is_304(client, xapi_headers):

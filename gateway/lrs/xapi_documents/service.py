@@ -260,6 +260,15 @@ def put_document(
 
     def replacement(current: dict | None) -> tuple[bytes, str]:
         _check_preconditions(current, preconditions)
+        if current is None and not preconditions.given and version != XAPI_2_0_0 and headers_required:
+            # 1.0.3 §3.1.s3.b1: a Client PUTting a profile document "MUST include the If-Match header
+            # or the If-None-Match header"; an existing document gets 409 instead (§3.1.s4.b13).
+            raise BadRequest(
+                f"a PUT of a {resource.label} must carry If-None-Match: * (to create it) or If-Match "
+                "with its current ETag (xAPI 1.0.3 Communication 3.1)",
+                code="precondition_header_required",
+                details={"headers": ["If-Match", "If-None-Match"]},
+            )
         if current is not None and not preconditions.given and headers_required:
             raise Conflict(
                 f"a {resource.label} already exists here: GET it, then PUT again with If-Match set to "
