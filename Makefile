@@ -23,9 +23,9 @@ $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 install-demo: $(VENV)/.installed-demo
 install-test: $(VENV)/.installed-test
 
+# The gateway answers at once; the demo data loads in the background the first time.
 demo: install-demo
-	$(BIN)/kakehashi demo seed
-	exec $(BIN)/kakehashi serve --port $(PORT)
+	exec $(BIN)/kakehashi serve --demo --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest -n 2 -q

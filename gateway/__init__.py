@@ -6,6 +6,7 @@ from flask import Flask
 
 from gateway.auth.documents import DOCUMENTS as AUTH_DOCUMENTS
 from gateway.config import config_from_env, data_dir, persistent_secret_key
+from gateway.demo.documents import DOCUMENTS as DEMO_DOCUMENTS
 from gateway.docs import OPENAPI_SETTINGS
 from gateway.extensions import Api
 from gateway.http_errors import register_error_handlers
@@ -16,7 +17,7 @@ from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMEN
 from gateway.storage.connection import connect
 
 # Every stored document type, for index creation and test clean-up.
-DOCUMENTS = (*AUTH_DOCUMENTS, *LRS_DOCUMENTS, *XAPI_DOCUMENT_DOCUMENTS, *ACTIVITY_DOCUMENTS)
+DOCUMENTS = (*AUTH_DOCUMENTS, *LRS_DOCUMENTS, *XAPI_DOCUMENT_DOCUMENTS, *ACTIVITY_DOCUMENTS, *DEMO_DOCUMENTS)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,13 +85,18 @@ def main() -> None:
     type=int,
 )
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--demo", is_flag=True, help="Load the demo data set in the background if it is not loaded yet."
+)
+def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Serve the gateway with a production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     _stop_on_sigterm()
     try:
         with app_context(supervise=True) as app:
+            if demo:
+                _start_demo_loading(app)
             base = f"http://{host}:{port}"
             click.echo(f"Kakehashi gateway listening on {base}")
             click.echo(f"  API docs      {base}/docs")
@@ -107,6 +113,31 @@ def serve(host: str, port: int, threads: int) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Kakehashi gateway stopped.", err=True)
+
+
+def _start_demo_loading(app) -> None:
+    """Demo clients now (their credentials are printed at once), demo data in the background, so
+    the gateway answers while the data loads."""
+    from gateway.demo.seed import register_demo_clients, seed_demo
+
+    credentials = register_demo_clients()
+    (data_dir(app.config) / DEMO_CREDENTIALS_FILE).write_text(
+        json.dumps(credentials, ensure_ascii=False, indent=2)
+    )
+
+    def load() -> None:
+        with app.app_context():
+            try:
+                summary = seed_demo(app)
+            except Exception:
+                log.exception("loading the demo data failed")
+                return
+        for line in summary.lines():
+            log.info(line)
+        click.echo("Demo data ready." if not summary.already_loaded else summary.lines()[0], err=True)
+
+    click.echo("Loading the demo data in the background (about a minute the first time)...", err=True)
+    threading.Thread(target=load, name="demo-seed", daemon=True).start()
 
 
 @main.group()
@@ -151,14 +182,16 @@ def demo() -> None:
 
 
 @demo.command("seed")
-def demo_seed() -> None:
+@click.option("--force", is_flag=True, help="Load the data set even if this version is already loaded.")
+def demo_seed(force: bool) -> None:
     """Load the deterministic demo data set (schools, juku, roster, three months of statements)."""
-    from gateway.demo.seed import seed_demo
+    from gateway.demo.seed import register_demo_clients, seed_demo
 
     with app_context() as app:
-        summary = seed_demo(app)
+        credentials = register_demo_clients()
+        summary = seed_demo(app, force=force)
         path = data_dir(app.config) / DEMO_CREDENTIALS_FILE
-        path.write_text(json.dumps(summary.credentials, ensure_ascii=False, indent=2))
+        path.write_text(json.dumps(credentials, ensure_ascii=False, indent=2))
     for line in summary.lines():
         click.echo(line)
     click.echo(f"Demo credentials written to {path}")

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from flask import Flask
 
 from gateway.auth.documents import ApiClient
 from gateway.auth.service import Principal, register_client
+from gateway.demo.documents import DemoDataset
 from gateway.demo.roster import DemoRoster, build_roster
 from gateway.demo.statements import build_statements, sender_of
 from gateway.lrs.service import WriteContext, store_statements
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.oneroster import repository as roster_repository
 
+# Bump when the generated data changes, so existing demo databases load the new set.
+DEMO_DATA_VERSION = 1
 BATCH_SIZE = 500
 ROSTER_AS_OF = "2026-04-01T00:00:00.000Z"
 SCHOOL_SCOPES = "statements/write statements/read state profile https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
@@ -74,15 +78,19 @@ def demo_clients(roster: DemoRoster) -> list[DemoClient]:
 @dataclass
 class SeedSummary:
     counts: dict[str, int] = field(default_factory=dict)
-    credentials: list[dict] = field(default_factory=list)
+    already_loaded: bool = False
 
     def lines(self) -> list[str]:
+        if self.already_loaded:
+            return [f"Demo data (version {DEMO_DATA_VERSION}) is already loaded; --force loads it again."]
         lines = ["Demo data loaded:"]
         lines += [f"  {name:<32} {count:>7,}" for name, count in self.counts.items()]
         return lines
 
 
-def _register(clients: list[DemoClient]) -> list[dict]:
+def register_demo_clients() -> list[dict]:
+    """Registers the demo clients (fixed, printable credentials) and returns their credentials."""
+    clients = demo_clients(build_roster())
     for client in clients:
         ApiClient.objects(client_id=client.client_id).delete()
         register_client(
@@ -115,14 +123,17 @@ def _load_roster(roster: DemoRoster, counts: dict[str, int]) -> None:
         counts[entity] = len(records)
 
 
-def seed_demo(app: Flask) -> SeedSummary:
-    """Loads the deterministic demo data; running it again changes nothing (same ids, same content).
-    Each statement is sent by the client that would send it: the juku app, the mock-exam vendor,
-    or the student's school (定期考査)."""
+def seed_demo(app: Flask, *, force: bool = False) -> SeedSummary:
+    """Loads the deterministic demo data unless this version is already loaded. Loading again
+    changes nothing (same ids, same content). Each statement is sent by the client that would
+    send it: the juku app, the mock-exam vendor, or the student's school (定期考査)."""
+    marker = DemoDataset.objects(name="demo").first()
+    if marker and marker.version == DEMO_DATA_VERSION and not force:
+        return SeedSummary(already_loaded=True)
     summary = SeedSummary()
     roster = build_roster()
     clients = demo_clients(roster)
-    summary.credentials = _register(clients)
+    register_demo_clients()
     _load_roster(roster, summary.counts)
     by_organisation = {client.organisation: client for client in clients if client.organisation}
     batches: dict[str, list[dict]] = defaultdict(list)
@@ -135,4 +146,5 @@ def seed_demo(app: Flask) -> SeedSummary:
             store_statements(statements[start : start + BATCH_SIZE], context)
         if statements:
             summary.counts[f"statements ({client.client_id})"] = len(statements)
+    DemoDataset(name="demo", version=DEMO_DATA_VERSION, loaded_at=datetime.now(UTC)).save()
     return summary

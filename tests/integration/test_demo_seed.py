@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.demo.seed import seed_demo
+from gateway.demo.seed import register_demo_clients, seed_demo
 from gateway.lrs import repository
 from gateway.oneroster import repository as roster_repository
 from tests.conftest import basic_auth
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_demo_seed_loads_and_reloads_without_change(app, client):
     with app.app_context():
+        credentials = register_demo_clients()
         summary = seed_demo(app)
         students = roster_repository.collection("roles").count_documents({"role": "student"})
         stored = repository.statements().count_documents({})
@@ -22,12 +23,13 @@ def test_demo_seed_loads_and_reloads_without_change(app, client):
     assert summary.counts["users"] == 117
     assert stored == sum(count for name, count in summary.counts.items() if name.startswith("statements"))
 
-    board = next(c for c in summary.credentials if c["role"] == "board" and c["client_id"] == "demo-board")
+    board = next(c for c in credentials if c["client_id"] == "demo-board")
     headers = {**basic_auth(board["client_id"], board["client_secret"]), "X-Experience-API-Version": "2.0.0"}
     page = client.get("/xapi/statements", query_string={"limit": 5}, headers=headers)
     assert page.status_code == 200
     assert len(page.json["statements"]) == 5
 
     with app.app_context():
-        seed_demo(app)
+        assert seed_demo(app).already_loaded
+        seed_demo(app, force=True)
         assert repository.statements().count_documents({}) == stored
