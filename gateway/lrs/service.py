@@ -16,6 +16,12 @@ from gateway.lrs.cursor import decode_cursor, encode_cursor
 from gateway.lrs.formats import format_statement, statement_activities
 from gateway.lrs.identifiers import index_fields
 from gateway.lrs.normalise import normalise_statement
+from gateway.lrs.parameters import (
+    agent_parameter,
+    iri_parameter,
+    registration_parameter,
+    timestamp_parameter,
+)
 from gateway.lrs.query import StatementQuery
 from gateway.lrs.signatures import verify_signatures
 from gateway.lrs.targeting import service as targeting
@@ -188,6 +194,29 @@ class StatementPage:
     more: str | None
     last_modified: datetime | None  # the latest `stored` of the page (xAPI 2.0 Last-Modified)
     attachments: bool
+
+
+def statement_query(arguments: dict, version: str, languages: tuple[str, ...]) -> StatementQuery:
+    """The GET /statements filters, each checked as its type is checked in statements."""
+
+    def given(name, parse):
+        return None if arguments.get(name) is None else parse(arguments[name])
+
+    return StatementQuery(
+        agent=given("agent", lambda value: agent_parameter(value, version)),
+        verb=given("verb", lambda value: iri_parameter(value, "verb", version)),
+        activity=given("activity", lambda value: iri_parameter(value, "activity", version)),
+        registration=registration_parameter(arguments.get("registration"), version),
+        related_activities=arguments["related_activities"],
+        related_agents=arguments["related_agents"],
+        since=timestamp_parameter(arguments.get("since"), "since", version),
+        until=timestamp_parameter(arguments.get("until"), "until", version),
+        limit=arguments["limit"],
+        ascending=arguments["ascending"],
+        format=arguments["format"],
+        attachments=arguments["attachments"],
+        languages=languages,
+    )
 
 
 def query_statements(

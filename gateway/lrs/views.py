@@ -15,7 +15,6 @@ from gateway.lrs import service
 from gateway.lrs.attachments import AttachmentPart, multipart_response, parse_multipart_statements
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.jsontext import parse_json
-from gateway.lrs.query import StatementQuery
 from gateway.lrs.schemas import (
     AboutSchema,
     StatementIdArgs,
@@ -103,35 +102,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _parse_timestamp(value: str | None, parameter: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(
-            f"{parameter} must be an ISO 8601 timestamp", details={"parameter": parameter}
-        ) from None
-    if moment.tzinfo is None:
-        raise BadRequest(f"{parameter} must include a time zone", details={"parameter": parameter})
-    return moment
-
-
-def _parse_agent(value: str | None) -> dict | None:
-    if value is None:
-        return None
-    try:
-        agent = parse_json(value)
-    except ValueError:
-        raise BadRequest("agent must be a JSON Agent or Group", details={"parameter": "agent"}) from None
-    if not isinstance(agent, dict) or agent_key(agent) is None:
-        raise BadRequest(
-            "agent must have exactly one inverse functional identifier",
-            details={"parameter": "agent"},
-        )
-    return agent
-
-
 def _languages() -> tuple[str, ...]:
     """The acceptable language ranges of Accept-Language, best quality first (q=0 excluded)."""
     ranked = sorted(request.accept_languages, key=lambda entry: -entry[1])
@@ -180,21 +150,7 @@ class Statements(MethodView):
                 )
             page = service.continue_query(g.principal, args["more"], _own_authority_key(), secret)
         else:
-            query = StatementQuery(
-                agent=_parse_agent(args.get("agent")),
-                verb=args.get("verb"),
-                activity=args.get("activity"),
-                registration=args.get("registration"),
-                related_activities=args["related_activities"],
-                related_agents=args["related_agents"],
-                since=_parse_timestamp(args.get("since"), "since"),
-                until=_parse_timestamp(args.get("until"), "until"),
-                limit=args["limit"],
-                ascending=args["ascending"],
-                format=args["format"],
-                attachments=args["attachments"],
-                languages=languages,
-            )
+            query = service.statement_query(args, g.xapi_version, languages)
             page = service.query_statements(g.principal, query, _own_authority_key(), secret)
         more = url_for("xapi.Statements", more=page.more) if page.more else ""
         # Responses are built here (not dumped through the schema, which only documents them).

@@ -470,3 +470,13 @@ def test_documents_need_credentials_and_a_version(client, make_credentials):
     unversioned = client.get(STATE, query_string=state_params(), headers=auth)
     assert unversioned.status_code == 400
     assert unversioned.headers["X-Experience-API-Version"] == "2.0.0"
+
+
+def test_a_document_since_parameter_is_a_timestamp_of_the_request_s_version(
+    client, xapi_headers, headers_1_0_3
+):
+    query = {"activityId": ACTIVITY, "since": "2020-01-01T00:00:00"}
+    assert client.get(ACTIVITY_PROFILE, query_string=query, headers=headers_1_0_3).status_code == 200
+    assert client.get(ACTIVITY_PROFILE, query_string=query, headers=xapi_headers).status_code == 400
+    bad = {"activityId": ACTIVITY, "since": "2020-13-01T00:00:00Z"}
+    assert client.get(ACTIVITY_PROFILE, query_string=bad, headers=headers_1_0_3).status_code == 400

@@ -12,8 +12,8 @@ from gateway.auth.service import Principal
 from gateway.lrs.activities import repository
 from gateway.lrs.formats import statement_activities
 from gateway.lrs.identifiers import agent_key
+from gateway.lrs.parameters import activity_id_parameter, agent_parameter
 from gateway.lrs.validation.actors import IFIS
-from gateway.lrs.xapi_documents.service import activity_id_parameter, agent_parameter
 from gateway.policy.release import (
     release_activity,
     release_person,

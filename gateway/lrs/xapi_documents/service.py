@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,11 +14,12 @@ from gateway.auth.service import Principal
 from gateway.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.jsontext import parse_json
-from gateway.lrs.validation.actors import IFIS, actor
-from gateway.lrs.validation.actors import agent as plain_agent
-from gateway.lrs.validation.core import At, StatementInvalid
-from gateway.lrs.validation.formats import iri
-from gateway.lrs.validation.formats import uuid as uuid_format
+from gateway.lrs.parameters import (
+    activity_id_parameter,
+    agent_parameter,
+    registration_parameter,
+    timestamp_parameter,
+)
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.lrs.xapi_documents import repository
 from gateway.policy.release import release_document, release_document_ids, require_write
@@ -111,65 +111,14 @@ class DocumentIds:
 # -- parameters -------------------------------------------------------------------------------------
 
 
-def _parameter(check: Callable[[object, At], object], value: object, name: str, version: str) -> None:
-    """Runs an xAPI format check on a request parameter; its failure is a 400 naming the parameter."""
-    try:
-        check(value, At(name, version))
-    except StatementInvalid as error:
-        raise BadRequest(error.message, code="invalid_parameter", details={"parameter": name}) from None
-
-
-def activity_id_parameter(value: str, version: str) -> str:
-    _parameter(iri, value, "activityId", version)
-    return value
-
-
-def agent_parameter(text: str, version: str, *, groups: bool = True) -> dict:
-    """The `agent` parameter: a JSON Agent (or, where `groups`, an identified Group) with exactly
-    one inverse functional identifier."""
-    try:
-        value = parse_json(text)
-    except ValueError:
-        raise BadRequest(
-            "agent must be a JSON Agent object", code="invalid_parameter", details={"parameter": "agent"}
-        ) from None
-    _parameter(actor if groups else plain_agent, value, "agent", version)
-    if not any(name in value for name in IFIS):
-        raise BadRequest(
-            "agent must have an inverse functional identifier (an anonymous Group cannot be used here)",
-            code="invalid_parameter",
-            details={"parameter": "agent"},
-        )
-    return value
-
-
-def registration_parameter(value: str | None, version: str) -> str | None:
-    if value is None:
-        return None
-    _parameter(uuid_format, value, "registration", version)
-    return str(uuid.UUID(value))
-
-
 def document_id_parameter(value: str, name: str) -> str:
     if not value:
         raise BadRequest(f"{name} must not be empty", code="invalid_parameter", details={"parameter": name})
     return value
 
 
-def since_parameter(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise BadRequest(
-            "since must be an ISO 8601 timestamp with a time zone",
-            code="invalid_parameter",
-            details={"parameter": "since"},
-        )
-    return moment
+def since_parameter(value: str | None, version: str) -> datetime | None:
+    return timestamp_parameter(value, "since", version)
 
 
 def state_context(activity_id: str, agent: str, registration: str | None, version: str) -> DocumentContext:

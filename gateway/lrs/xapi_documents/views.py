@@ -120,7 +120,7 @@ def _get(context: DocumentContext, document_id: str | None, since: str | None):
         return _document_response(
             service.get_document(g.principal, g.xapi_version, context, document_id, since)
         )
-    listing = service.list_document_ids(g.principal, context, service.since_parameter(since))
+    listing = service.list_document_ids(g.principal, context, service.since_parameter(since, g.xapi_version))
     body = json.dumps(listing.ids, ensure_ascii=False).encode()
     response = current_app.response_class(body, 200, mimetype="application/json")
     response.set_etag(service.document_etag(body))
