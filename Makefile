@@ -1,5 +1,7 @@
 # Kakehashi: `make demo` runs the gateway with demo data; `make test` runs the whole suite.
-PYTHON ?= python3.11
+# The first of these found; any Python 3.11 or newer works (PYTHON=/path/to/python to choose).
+PYTHON ?= $(shell for candidate in python3.11 python3.12 python3.13 python3.14 python3; do \
+	command -v $$candidate >/dev/null 2>&1 && { echo $$candidate; break; }; done)
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8080
@@ -8,7 +10,8 @@ export PORT
 .PHONY: demo test install-demo install-test lint openapi benchmark clean
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is required ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+		{ echo "Kakehashi needs Python 3.11 or newer (found: '$(PYTHON)'); set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # Stamp files make the installs idempotent: pip runs again only when pyproject.toml changes.
@@ -38,3 +41,7 @@ openapi: install-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# On demand, not part of `make test`: writes benchmarks/results/*.json.
+benchmark: install-test
+	$(BIN)/python benchmarks/lrs_ingest_query.py
