@@ -99,11 +99,13 @@ class EmbeddedServer:
         return uri_for(self.port)
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        if self.storage_path != ":memory:":
-            Path(self.storage_path).mkdir(parents=True, exist_ok=True)
+        in_memory = self.storage_path == ":memory:"
+        storage = self.storage_path if in_memory else str(Path(self.storage_path).resolve())
+        if not in_memory:
+            Path(storage).mkdir(parents=True, exist_ok=True)
         command = [
             server_program(),
-            "--storage-path", self.storage_path,
+            "--storage-path", storage,
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--log-level", "WARNING",
@@ -117,6 +119,9 @@ class EmbeddedServer:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads have started yet here
                 close_fds=True,
+                # The server reads ./secantusd.toml when present: run it in the data directory, so
+                # tuning goes there and a file in the user's working directory has no effect.
+                cwd=None if in_memory else Path(storage).parent,
             )
         finally:
             if self.log_path:
