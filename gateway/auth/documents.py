@@ -18,6 +18,9 @@ class ApiClient(Document):
     organisation = StringField()
     created_at = DateTimeField(required=True)
     disabled = BooleanField(default=False)
+    # The xAPI version of the client's latest request that named one: what the LRS declares when a
+    # request of this client names none (gateway.lrs.versions).
+    last_xapi_version = StringField()
 
     meta = {"collection": "api_clients", "auto_create_index": False, "indexes": ["name"]}
 

@@ -19,6 +19,7 @@ class Principal:
     name: str
     role: str
     scopes: frozenset[str]
+    last_xapi_version: str | None = None  # see ApiClient.last_xapi_version
 
     def may(self, scope: str) -> bool:
         return grants(self.scopes, scope)
@@ -68,4 +69,12 @@ def authenticate_client(client_id: str, secret: str) -> Principal | None:
     client = ApiClient.objects(client_id=client_id).first()
     if client is None or client.disabled or not verify_secret(secret, client.secret_hash):
         return None
-    return Principal(client.client_id, client.name, client.role, frozenset(client.scopes))
+    return Principal(
+        client.client_id, client.name, client.role, frozenset(client.scopes), client.last_xapi_version
+    )
+
+
+def remember_xapi_version(principal: Principal, version: str) -> None:
+    """Records the xAPI version a client's request named; written only when it changes."""
+    if principal.last_xapi_version != version:
+        ApiClient.objects(client_id=principal.client_id).update_one(set__last_xapi_version=version)

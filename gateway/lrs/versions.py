@@ -10,6 +10,7 @@ VERSION_HEADER = "X-Experience-API-Version"
 XAPI_1_0_3 = "1.0.3"
 XAPI_2_0_0 = "2.0.0"
 SUPPORTED_VERSIONS = (XAPI_1_0_3, XAPI_2_0_0)
+NEWEST_VERSION = XAPI_2_0_0
 
 _VERSION = re.compile(r"^(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?$")
 
@@ -39,3 +40,12 @@ def negotiate_version(header: str | None) -> str:
         code="version_unsupported",
         details={"header": VERSION_HEADER},
     )
+
+
+def declared_version(negotiated: str | None, last_used: str | None) -> str:
+    """The X-Experience-API-Version of a response ("every response", 1.0.3 Communication 3.3.s3.b1,
+    2.0 4.1.2): the version negotiated for the request. A request that named no supported version
+    (400) was served in none; its response declares the version the same client named last, the one
+    it is known to speak, and otherwise the newest. So a 1.0.3 client that leaves the header out is
+    answered as a 1.0.3 LRS would answer it (1.0.3), and a 2.0 client as a 2.0 LRS would (2.0.0)."""
+    return negotiated or last_used or NEWEST_VERSION

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from werkzeug.http import http_date
 
 from gateway.auth.http import authenticate_request
+from gateway.auth.service import remember_xapi_version
 from gateway.errors import BadRequest
 from gateway.extensions import Blueprint
 from gateway.lrs import service
@@ -21,7 +22,7 @@ from gateway.lrs.schemas import (
     StatementQueryArgs,
     StatementResultSchema,
 )
-from gateway.lrs.versions import SUPPORTED_VERSIONS, VERSION_HEADER, XAPI_2_0_0, negotiate_version
+from gateway.lrs.versions import SUPPORTED_VERSIONS, VERSION_HEADER, declared_version, negotiate_version
 
 blp = Blueprint(
     "xapi", __name__, url_prefix="/xapi", description="xAPI Learning Record Store (1.0.3 and 2.0)"
@@ -55,15 +56,27 @@ def declare_consistency(response):
 
 @blp.before_request
 def authenticate_and_negotiate() -> None:
+    try:
+        g.xapi_version = negotiate_version(request.headers.get(VERSION_HEADER))
+    except BadRequest as unsupported:
+        g.xapi_version = None
+        refusal = unsupported
+    else:
+        refusal = None
     if request.endpoint == "xapi.about":
         return
-    authenticate_request()
-    g.xapi_version = negotiate_version(request.headers.get(VERSION_HEADER))
+    principal = authenticate_request()
+    if refusal is not None:
+        g.xapi_declared_version = declared_version(None, principal.last_xapi_version)
+        raise refusal
+    remember_xapi_version(principal, g.xapi_version)
 
 
 @blp.after_request
 def declare_version(response):
-    response.headers[VERSION_HEADER] = g.get("xapi_version") or XAPI_2_0_0
+    response.headers[VERSION_HEADER] = g.get("xapi_declared_version") or declared_version(
+        g.get("xapi_version"), None
+    )
     return response
 
 
