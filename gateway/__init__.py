@@ -12,6 +12,7 @@ from gateway.extensions import Api
 from gateway.http_errors import register_error_handlers
 from gateway.logging import configure_logging, init_request_logging
 from gateway.lrs.activities.models import DOCUMENTS as ACTIVITY_DOCUMENTS
+from gateway.lrs.alternate_syntax import AlternateRequestSyntax
 from gateway.lrs.documents import DOCUMENTS as LRS_DOCUMENTS
 from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMENTS
 from gateway.storage.connection import connect
@@ -55,5 +56,6 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(document_views.blp)
     api.register_blueprint(activity_views.blp)
     app.register_blueprint(docs.blp)
+    app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, "/xapi/", app.config["MAX_CONTENT_LENGTH"])
     app.extensions["kakehashi.api"] = api
     return app

@@ -13,6 +13,7 @@ from gateway.auth.service import remember_xapi_version
 from gateway.errors import BadRequest
 from gateway.extensions import Blueprint
 from gateway.lrs import service
+from gateway.lrs.alternate_syntax import alternate_request
 from gateway.lrs.attachments import AttachmentPart, multipart_response, parse_multipart_statements
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.jsontext import parse_json
@@ -22,7 +23,13 @@ from gateway.lrs.schemas import (
     StatementQueryArgs,
     StatementResultSchema,
 )
-from gateway.lrs.versions import SUPPORTED_VERSIONS, VERSION_HEADER, declared_version, negotiate_version
+from gateway.lrs.versions import (
+    SUPPORTED_VERSIONS,
+    VERSION_HEADER,
+    XAPI_2_0_0,
+    declared_version,
+    negotiate_version,
+)
 
 blp = Blueprint(
     "xapi", __name__, url_prefix="/xapi", description="xAPI Learning Record Store (1.0.3 and 2.0)"
@@ -63,6 +70,17 @@ def authenticate_and_negotiate() -> None:
         refusal = unsupported
     else:
         refusal = None
+    alternate = alternate_request(request.environ)
+    if alternate is not None:
+        if alternate.refusal is not None:
+            raise alternate.refusal
+        if g.xapi_version == XAPI_2_0_0:
+            raise BadRequest(
+                "the Alternate Request Syntax (a method query parameter) is not part of xAPI 2.0: "
+                "send the request with its own method and headers",
+                code="alternate_syntax_not_supported",
+                details={"parameter": "method"},
+            )
     if request.endpoint == "xapi.about":
         return
     principal = authenticate_request()
