@@ -15,6 +15,7 @@ from gateway.extensions import Blueprint
 from gateway.lrs import service
 from gateway.lrs.alternate_syntax import alternate_request
 from gateway.lrs.attachments import AttachmentPart, multipart_response, parse_multipart_statements
+from gateway.lrs.cors import allow_cross_origin
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.jsontext import parse_json
 from gateway.lrs.schemas import (
@@ -63,6 +64,8 @@ def declare_consistency(response):
 
 @blp.before_request
 def authenticate_and_negotiate() -> None:
+    if request.method == "OPTIONS":
+        return  # what the resource allows, for anyone (CORS preflights carry no credentials)
     try:
         g.xapi_version = negotiate_version(request.headers.get(VERSION_HEADER))
     except BadRequest as unsupported:
@@ -88,6 +91,9 @@ def authenticate_and_negotiate() -> None:
         g.xapi_declared_version = declared_version(None, principal.last_xapi_version)
         raise refusal
     remember_xapi_version(principal, g.xapi_version)
+
+
+blp.after_request(allow_cross_origin)
 
 
 @blp.after_request

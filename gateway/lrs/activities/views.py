@@ -8,6 +8,7 @@ from flask import current_app, g, jsonify
 
 from gateway.extensions import Blueprint
 from gateway.lrs.activities import service
+from gateway.lrs.cors import allow_cross_origin
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.service import authority_for
 from gateway.lrs.views import authenticate_and_negotiate, declare_version
@@ -20,6 +21,7 @@ blp = Blueprint(
 )
 blp.before_request(authenticate_and_negotiate)
 blp.after_request(declare_version)
+blp.after_request(allow_cross_origin)
 
 
 class ActivityArgs(ma.Schema):

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from werkzeug.datastructures import ETags
 
 from gateway.extensions import Blueprint
+from gateway.lrs.cors import allow_cross_origin
 from gateway.lrs.views import authenticate_and_negotiate, declare_version
 from gateway.lrs.xapi_documents import service
 from gateway.lrs.xapi_documents.service import (
@@ -29,6 +30,7 @@ blp = Blueprint(
 )
 blp.before_request(authenticate_and_negotiate)
 blp.after_request(declare_version)
+blp.after_request(allow_cross_origin)
 
 _SECURITY = [{"basicAuth": []}]
 _DOCUMENT_BODY = {
