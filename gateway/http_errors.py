@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from gateway.errors import GatewayError
 from gateway.storage.connection import DATABASE_UNAVAILABLE
@@ -52,7 +52,11 @@ def register_error_handlers(app: Flask) -> None:
         message = data.get("message") or error.description or error.name
         if details:
             message = "invalid request parameters: " + ", ".join(sorted(details))
-        return error_response(error.code or 500, code, message, details, data.get("headers"))
+        headers = dict(data.get("headers") or {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110 §15.5.6: a 405 names the methods the resource supports.
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return error_response(error.code or 500, code, message, details, headers)
 
     def handle_database_unavailable(error: Exception):
         log.error("database unavailable: %s", type(error).__name__)

@@ -93,11 +93,21 @@ def authenticate_and_negotiate() -> None:
     remember_xapi_version(principal, g.xapi_version)
 
 
-blp.after_request(allow_cross_origin)
+def _is_xapi_path() -> bool:
+    return request.path.startswith(blp.url_prefix + "/")
 
 
-@blp.after_request
+@blp.after_app_request
+def cross_origin(response):
+    """App-wide, so that responses of no route (404, 405) under /xapi get the headers too."""
+    return allow_cross_origin(response) if _is_xapi_path() else response
+
+
+@blp.after_app_request
 def declare_version(response):
+    # 1.0.3 Communication 3.3.s3.b1: "in every response", routing errors under /xapi included.
+    if not _is_xapi_path():
+        return response
     response.headers[VERSION_HEADER] = g.get("xapi_declared_version") or declared_version(
         g.get("xapi_version"), None
     )

@@ -58,3 +58,16 @@ def test_about_needs_no_version_and_declares_the_one_named(client):
     assert named.status_code == 200
     assert named.headers[VERSION] == "1.0.3"
     assert client.get("/xapi/about", headers={VERSION: "0.8"}).status_code == 200
+
+
+def test_responses_of_no_route_under_xapi_declare_a_version_too(client, xapi_headers):
+    missing = client.get("/xapi/nothing-here", headers={**xapi_headers, "Origin": "https://content.example"})
+    assert missing.status_code == 404
+    assert missing.headers[VERSION] == "2.0.0"
+    assert missing.headers["Access-Control-Allow-Origin"] == "*"
+    not_allowed = client.delete("/xapi/statements", headers=xapi_headers)
+    assert not_allowed.status_code == 405
+    assert not_allowed.headers[VERSION] == "2.0.0"
+    assert set(not_allowed.headers["Allow"].split(", ")) >= {"GET", "HEAD", "POST", "PUT", "OPTIONS"}
+    assert not_allowed.json["error"]["code"] == "method_not_allowed"
+    assert VERSION not in client.get("/healthz").headers

@@ -1,5 +1,6 @@
 """HTTP endpoints of the Activities and Agents resources under /xapi: thin views over
-gateway.lrs.activities.service, authenticated and version-negotiated like /xapi/statements."""
+gateway.lrs.activities.service, authenticated and version-negotiated like /xapi/statements
+(whose module also adds the version and CORS headers of every /xapi response)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from flask import current_app, g, jsonify
 
 from gateway.extensions import Blueprint
 from gateway.lrs.activities import service
-from gateway.lrs.cors import allow_cross_origin
 from gateway.lrs.identifiers import agent_key
 from gateway.lrs.service import authority_for
-from gateway.lrs.views import authenticate_and_negotiate, declare_version
+from gateway.lrs.views import authenticate_and_negotiate
 
 blp = Blueprint(
     "xapi_activities",
@@ -20,8 +20,6 @@ blp = Blueprint(
     description="xAPI Activities and Agents resources: canonical Activities and Person objects",
 )
 blp.before_request(authenticate_and_negotiate)
-blp.after_request(declare_version)
-blp.after_request(allow_cross_origin)
 
 
 class ActivityArgs(ma.Schema):

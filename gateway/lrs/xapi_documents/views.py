@@ -1,5 +1,6 @@
 """HTTP endpoints of the document resources under /xapi: thin views over
-gateway.lrs.xapi_documents.service, authenticated and version-negotiated like /xapi/statements."""
+gateway.lrs.xapi_documents.service, authenticated and version-negotiated like /xapi/statements
+(whose module also adds the version and CORS headers of every /xapi response)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from flask.views import MethodView
 from werkzeug.datastructures import ETags
 
 from gateway.extensions import Blueprint
-from gateway.lrs.cors import allow_cross_origin
-from gateway.lrs.views import authenticate_and_negotiate, declare_version
+from gateway.lrs.views import authenticate_and_negotiate
 from gateway.lrs.xapi_documents import service
 from gateway.lrs.xapi_documents.service import (
     DocumentContext,
@@ -29,8 +29,6 @@ blp = Blueprint(
     description="xAPI document resources: State, Activity Profile and Agent Profile (1.0.3 and 2.0)",
 )
 blp.before_request(authenticate_and_negotiate)
-blp.after_request(declare_version)
-blp.after_request(allow_cross_origin)
 
 _SECURITY = [{"basicAuth": []}]
 _DOCUMENT_BODY = {
