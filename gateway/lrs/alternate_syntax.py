@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 from werkzeug.http import parse_options_header
 
 from gateway.errors import BadRequest, GatewayError, PayloadTooLarge
+from gateway.lrs.versions import XAPI_2_0_0
 
 ENVIRON_KEY = "kakehashi.xapi.alternate_request"
 FORM = "application/x-www-form-urlencoded"
@@ -45,6 +46,22 @@ class AlternateRequest:
 def alternate_request(environ: dict) -> AlternateRequest | None:
     """The alternate request behind this WSGI request, if it was one."""
     return environ.get(ENVIRON_KEY)
+
+
+def check_alternate_request(environ: dict, version: str | None) -> None:
+    """Raises the refusal of an alternate request: a malformed one, or one in xAPI 2.0."""
+    alternate = alternate_request(environ)
+    if alternate is None:
+        return
+    if alternate.refusal is not None:
+        raise alternate.refusal
+    if version == XAPI_2_0_0:
+        raise BadRequest(
+            "the Alternate Request Syntax (a method query parameter) is not part of xAPI 2.0: "
+            "send the request with its own method and headers",
+            code="alternate_syntax_not_supported",
+            details={"parameter": "method"},
+        )
 
 
 class AlternateRequestSyntax:

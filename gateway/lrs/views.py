@@ -13,7 +13,7 @@ from gateway.auth.service import remember_xapi_version
 from gateway.errors import BadRequest
 from gateway.extensions import Blueprint
 from gateway.lrs import service
-from gateway.lrs.alternate_syntax import alternate_request
+from gateway.lrs.alternate_syntax import check_alternate_request
 from gateway.lrs.attachments import AttachmentPart, multipart_response, parse_multipart_statements
 from gateway.lrs.cors import allow_cross_origin
 from gateway.lrs.identifiers import agent_key
@@ -27,7 +27,6 @@ from gateway.lrs.schemas import (
 from gateway.lrs.versions import (
     SUPPORTED_VERSIONS,
     VERSION_HEADER,
-    XAPI_2_0_0,
     declared_version,
     negotiate_version,
 )
@@ -73,17 +72,7 @@ def authenticate_and_negotiate() -> None:
         refusal = unsupported
     else:
         refusal = None
-    alternate = alternate_request(request.environ)
-    if alternate is not None:
-        if alternate.refusal is not None:
-            raise alternate.refusal
-        if g.xapi_version == XAPI_2_0_0:
-            raise BadRequest(
-                "the Alternate Request Syntax (a method query parameter) is not part of xAPI 2.0: "
-                "send the request with its own method and headers",
-                code="alternate_syntax_not_supported",
-                details={"parameter": "method"},
-            )
+    check_alternate_request(request.environ, g.xapi_version)
     if request.endpoint == "xapi.about":
         return
     principal = authenticate_request()
