@@ -1,0 +1,39 @@
+"""A statement stored exactly on the boundary between two stored-time windows of a page read is
+returned like any other (newest first and oldest first)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.lrs import repository
+
+
+def _record(index: int, stored: datetime) -> dict:
+    return {
+        "_id": f"{index:08d}-0000-4000-8000-000000000000",
+        "statement": {},
+        "stored": stored,
+        "voided": False,
+        "received_digest": "x",
+    }
+
+
+NEWEST_FIRST_BOUNDARY_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="find_page (newest first) reads windows (start, edge] then (.., start - 1 µs], so a "
+    "statement stored exactly at `start` (a whole number of ms before the newest) is in neither",
+)
+
+
+@pytest.mark.parametrize("ascending", [pytest.param(False, marks=NEWEST_FIRST_BOUNDARY_BUG), True])
+def test_a_statement_on_a_window_boundary_is_returned(app, ascending):
+    newest = datetime.now(UTC).replace(microsecond=0)
+    stored = [newest - repository.FIRST_WINDOW * k for k in (0, 1, 3, 7)]
+    records = [_record(index, moment) for index, moment in enumerate(stored)]
+    with app.app_context():
+        repository.insert(records)
+        page = repository.find_page({}, ascending=ascending, limit=10, after=None)
+    expected = sorted(records, key=lambda r: r["stored"], reverse=not ascending)
+    assert [r["_id"] for r in page] == [r["_id"] for r in expected]
