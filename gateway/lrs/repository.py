@@ -137,7 +137,7 @@ def find_page(
             read({"stored": window})
             if start <= floor:
                 break
-            edge, width = start - timedelta(microseconds=1), width * 2
+            edge, width = start, width * 2  # this window left `start` out ($gt); the next takes it
     return found
 
 

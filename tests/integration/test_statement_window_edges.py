@@ -20,14 +20,7 @@ def _record(index: int, stored: datetime) -> dict:
     }
 
 
-NEWEST_FIRST_BOUNDARY_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="find_page (newest first) reads windows (start, edge] then (.., start - 1 µs], so a "
-    "statement stored exactly at `start` (a whole number of ms before the newest) is in neither",
-)
-
-
-@pytest.mark.parametrize("ascending", [pytest.param(False, marks=NEWEST_FIRST_BOUNDARY_BUG), True])
+@pytest.mark.parametrize("ascending", [False, True])
 def test_a_statement_on_a_window_boundary_is_returned(app, ascending):
     newest = datetime.now(UTC).replace(microsecond=0)
     stored = [newest - repository.FIRST_WINDOW * k for k in (0, 1, 3, 7)]
