@@ -43,7 +43,8 @@ def authority_for(principal: Principal, homepage: str) -> dict:
     }
 
 
-def _iso(moment: datetime) -> str:
+def iso_timestamp(moment: datetime) -> str:
+    """The form in which the LRS writes times: UTC, millisecond precision, with "Z"."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -70,8 +71,8 @@ def _prepare(statement: dict, stored: datetime, context: WriteContext) -> dict:
     statement = normalise_statement(statement)
     digest = comparison_digest({key: value for key, value in statement.items() if key != "id"})
     statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
-    statement.setdefault("timestamp", _iso(stored))
-    statement["stored"] = _iso(stored)
+    statement.setdefault("timestamp", iso_timestamp(stored))
+    statement["stored"] = iso_timestamp(stored)
     statement["authority"] = context.authority
     statement.setdefault("version", "2.0.0" if context.version == XAPI_2_0_0 else "1.0.0")
     return {

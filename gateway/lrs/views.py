@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from werkzeug.http import http_date
@@ -55,7 +53,7 @@ def declare_consistency(response):
     # xAPI 1.0.3 Communication 2.1.3.s2.b5: "on all responses to Statements Resource requests",
     # whatever the method and status.
     if _is_statement_request():
-        response.headers[CONSISTENT_THROUGH_HEADER] = _iso(
+        response.headers[CONSISTENT_THROUGH_HEADER] = service.iso_timestamp(
             g.get("consistent_through") or service.consistent_through()
         )
     return response
@@ -132,10 +130,6 @@ def _with_attachments(document: object, statements: list[dict], wanted: bool, he
         return jsonify(document), 200, headers
     body, content_type = multipart_response(document, service.attachment_contents(statements))
     return current_app.response_class(body, 200, {**headers, "Content-Type": content_type})
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _languages() -> tuple[str, ...]:
