@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,15 +69,21 @@ CONTENT_TYPES = st.sampled_from(
 )
 
 
+@pytest.fixture
+def all_scopes_credentials(make_credentials):
+    """One client for all examples: hypothesis reuses function-scoped fixtures across them."""
+    return make_credentials("all")
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=BODIES, version=VERSIONS, content_type=CONTENT_TYPES, method=st.sampled_from(["POST", "PUT"]))
 def test_no_input_causes_a_server_error_or_stores_an_invalid_statement(
-    app, client, make_credentials, body, version, content_type, method
+    app, client, all_scopes_credentials, body, version, content_type, method
 ):
     headers = {
         "X-Experience-API-Version": version,
         "Content-Type": content_type,
-        **basic_auth(*_credentials(make_credentials)),
+        **basic_auth(*all_scopes_credentials),
     }
     query = {"statementId": "6f1b5c1e-4a52-4f2e-9b5e-2f7a0e8c1d11"} if method == "PUT" else {}
     with app.app_context():
@@ -96,14 +103,3 @@ def test_no_input_causes_a_server_error_or_stores_an_invalid_statement(
     for record in stored:
         version_of_record = "2.0.0" if record["statement"].get("version", "").startswith("2") else "1.0.3"
         validate_statement(record["statement"], version_of_record)
-
-
-_CACHE: dict[int, tuple[str, str]] = {}
-
-
-def _credentials(make_credentials):
-    """One client per test app (hypothesis reuses the function-scoped app across examples)."""
-    key = id(make_credentials)
-    if key not in _CACHE:
-        _CACHE[key] = make_credentials("all")
-    return _CACHE[key]
