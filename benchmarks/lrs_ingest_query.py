@@ -146,12 +146,13 @@ def raw_insert_rate(uri: str, statements: list[dict], batch: int, threads: int, 
     """insert_many of the documents the gateway stores, with its write concern, same batching,
     into a bare collection or one with the gateway's statement indexes."""
     from gateway.auth.service import Principal
-    from gateway.lrs.service import WriteContext, _now, _prepare
+    from gateway.lrs.service import WriteContext, _prepare
+    from gateway.storage.connection import now_at_stored_precision
 
     context = WriteContext(
         Principal("bench", "benchmark", "provider", frozenset({"all"})), "2.0.0", "http://bench"
     )
-    stored = _now()
+    stored = now_at_stored_precision()
     records = [_prepare(statement, stored, context) for statement in statements]
     client = pymongo.MongoClient(uri, w="majority", journal=True)
     collection = client["kakehashi_raw_floor"]["statements"]

@@ -28,6 +28,7 @@ from gateway.lrs.targeting import service as targeting
 from gateway.lrs.validation import validate_statement
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.policy.release import release_statements, require_write, statement_read_scope
+from gateway.storage.connection import now_at_stored_precision
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 DEFAULT_PAGE_SIZE = 100
@@ -46,11 +47,6 @@ def authority_for(principal: Principal, homepage: str) -> dict:
 def iso_timestamp(moment: datetime) -> str:
     """The form in which the LRS writes times: UTC, millisecond precision, with "Z"."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -106,7 +102,7 @@ def store_statements(
     attachments = attachments or {}
     match_parts(statements, attachments)
     verify_signatures(statements, attachments)
-    stored = _now()
+    stored = now_at_stored_precision()
     records = [_prepare(statement, stored, context) for statement in statements]
     ids = [record["_id"] for record in records]
     if len(set(ids)) != len(ids):
@@ -186,7 +182,7 @@ def consistent_through() -> datetime:
     """The X-Experience-API-Consistent-Through of a read starting now: writes are acknowledged only
     once stored (and, with the default write concern, replicated), so every statement stored before
     this instant is visible to the read."""
-    return _now()
+    return now_at_stored_precision()
 
 
 @dataclass(frozen=True)

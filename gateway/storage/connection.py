@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import mongoengine
 import pymongo.errors
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, get_db
@@ -62,3 +64,10 @@ def is_reachable() -> bool:
 
 def disconnect() -> None:
     mongoengine.disconnect(alias=DEFAULT_CONNECTION_NAME)
+
+
+def now_at_stored_precision() -> datetime:
+    """The current UTC time cut to milliseconds, the precision BSON dates keep, so a time the
+    gateway returns compares equal to the one it stored."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 from gateway.auth.service import Principal
 from gateway.lrs.activities import repository
@@ -20,6 +19,7 @@ from gateway.policy.release import (
     release_statements,
     statement_read_scope,
 )
+from gateway.storage.connection import now_at_stored_precision
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,9 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
         # Only unknown ids; an id another writer adds meanwhile is just as good.
         stored = repository.find(incoming)
         repository.write(
-            {activity_id: {} for activity_id in incoming if activity_id not in stored}, [], _now()
+            {activity_id: {} for activity_id in incoming if activity_id not in stored},
+            [],
+            now_at_stored_precision(),
         )
         return
     for _ in range(_MERGE_ATTEMPTS):
@@ -90,7 +92,7 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
                 merged = merge_definition(current.get("definition") or {}, definition)
                 if merged != current.get("definition"):
                     changed.append((activity_id, current["revision"], merged))
-        if repository.write(new, changed, _now()) == 0:
+        if repository.write(new, changed, now_at_stored_precision()) == 0:
             return
     # The statements are stored; a definition that lost every race is merged by the next statement.
     log.warning("activity definitions still contended after %d attempts", _MERGE_ATTEMPTS)
@@ -147,8 +149,3 @@ def _statement_agents(statement: dict) -> Iterator[dict]:
         if part:
             yield part
             yield from part.get("member") or ()
-
-
-def _now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from gateway.auth.service import Principal
 from gateway.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed
@@ -23,6 +23,7 @@ from gateway.lrs.parameters import (
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.lrs.xapi_documents import repository
 from gateway.policy.release import release_document, release_document_ids, require_write
+from gateway.storage.connection import now_at_stored_precision
 
 JSON = "application/json"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -304,7 +305,7 @@ def _write(
             "content": content,
             "content_type": content_type,
             "etag": document_etag(content),
-            "updated": _now(),
+            "updated": now_at_stored_precision(),
         }
         if current is None:
             written = repository.insert(resource.key, record)
@@ -385,9 +386,3 @@ _CONTENT_FIELDS = ("content", "content_type", "etag", "updated")
 def _stored(record: dict) -> StoredDocument:
     address = {key: value for key, value in record.items() if key not in _CONTENT_FIELDS}
     return StoredDocument(**{name: record[name] for name in _CONTENT_FIELDS}, address=address)
-
-
-def _now() -> datetime:
-    # Stored at millisecond precision (what MongoDB keeps), so `since` compares what was stored.
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
