@@ -88,12 +88,25 @@ def xapi_headers(make_credentials) -> dict[str, str]:
 
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
-    """The app on real HTTP (waitress) on a free port, for real client libraries."""
+    """The app on real HTTP (waitress) on a free port, for real client libraries.
+
+    The event loop is stopped before any socket is closed, and in-flight requests finish before
+    the loop's wake-up pipe goes: closing a running waitress server races its own threads.
+    """
+    from waitress import wasyncore
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    stopping.set()
     thread.join(timeout=5)
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(server._map)
