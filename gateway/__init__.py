@@ -15,10 +15,18 @@ from gateway.lrs.activities.models import DOCUMENTS as ACTIVITY_DOCUMENTS
 from gateway.lrs.alternate_syntax import AlternateRequestSyntax
 from gateway.lrs.documents import DOCUMENTS as LRS_DOCUMENTS
 from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMENTS
+from gateway.oneroster.repository import DOCUMENTS as ROSTER_DOCUMENTS
 from gateway.storage.connection import connect
 
 # Every stored document type, for index creation and test clean-up.
-DOCUMENTS = (*AUTH_DOCUMENTS, *LRS_DOCUMENTS, *XAPI_DOCUMENT_DOCUMENTS, *ACTIVITY_DOCUMENTS, *DEMO_DOCUMENTS)
+DOCUMENTS = (
+    *AUTH_DOCUMENTS,
+    *LRS_DOCUMENTS,
+    *XAPI_DOCUMENT_DOCUMENTS,
+    *ACTIVITY_DOCUMENTS,
+    *DEMO_DOCUMENTS,
+    *ROSTER_DOCUMENTS,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -11,7 +11,7 @@ from flask import Flask
 from gateway.auth.documents import ApiClient
 from gateway.auth.service import Principal, register_client
 from gateway.demo.documents import DemoDataset
-from gateway.demo.roster import DemoRoster, build_roster
+from gateway.demo.roster import CSV_FILES, DemoRoster, build_roster
 from gateway.demo.statements import build_statements, sender_of
 from gateway.lrs.service import WriteContext, store_statements
 from gateway.lrs.versions import XAPI_2_0_0
@@ -116,6 +116,8 @@ def register_demo_clients() -> list[dict]:
 def _load_roster(roster: DemoRoster, counts: dict[str, int]) -> None:
     """Bulk CSV leaves status and dateLastModified blank; a loaded roster has both."""
     for entity in roster_repository.ENTITIES:
+        if entity not in CSV_FILES:
+            continue
         records = [
             {**r, "status": "active", "dateLastModified": ROSTER_AS_OF} for r in roster.records(entity)
         ]
