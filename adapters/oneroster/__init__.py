@@ -1,0 +1,1 @@
+"""OneRoster adapters: CSV file-set import and the REST consumer."""
