@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from gateway.lrs import views as lrs_views
     from gateway.lrs.activities import views as activity_views
     from gateway.lrs.xapi_documents import views as document_views
+    from gateway.oneroster import views as oneroster_views
 
     app = Flask(__name__)
     app.config.update(OPENAPI_SETTINGS)
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(lrs_views.blp)
     api.register_blueprint(document_views.blp)
     api.register_blueprint(activity_views.blp)
+    oneroster_views.register(app, api)
     app.register_blueprint(docs.blp)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, "/xapi/", app.config["MAX_CONTENT_LENGTH"])
     app.extensions["kakehashi.api"] = api

@@ -1,10 +1,14 @@
-"""One place that turns exceptions into HTTP responses, in the gateway's JSON error shape."""
+"""One place that turns exceptions into HTTP responses, in the gateway's JSON error shape.
+
+A standard whose endpoints define their own error payload (OneRoster's imsx_StatusInfo) registers a
+renderer for its path prefix with `register_error_renderer`; every error under that prefix is then
+rendered by it, with the same status, code, message and headers."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from gateway.errors import GatewayError
@@ -15,7 +19,17 @@ log = logging.getLogger(__name__)
 _WEBARGS_LOCATIONS = {"query", "querystring", "json", "form", "headers", "files"}
 
 
+def register_error_renderer(app: Flask, path_prefix: str, renderer) -> None:
+    """Errors of requests whose path starts with `path_prefix` are rendered by
+    `renderer(status, code, message, details, headers)` instead of the gateway's shape."""
+    app.extensions.setdefault("kakehashi.error_renderers", []).append((path_prefix, renderer))
+
+
 def error_response(status: int, code: str, message: str, details=None, headers=None):
+    if has_request_context():
+        for prefix, renderer in current_app.extensions.get("kakehashi.error_renderers", ()):
+            if request.path.startswith(prefix):
+                return renderer(status, code, message, details, headers)
     body = {"error": {"code": code, "message": message}}
     if details is not None:
         body["error"]["details"] = details

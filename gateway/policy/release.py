@@ -100,3 +100,44 @@ def release_person(principal: Principal, person: dict) -> dict:
     """The Person object (Agents resource) as it may leave the gateway."""
     _require_definition_read(principal)
     return person
+
+
+# OneRoster (1.2 Rostering §"Scopes"; 1.1 has the same three): the core read operations accept
+# roster-core.readonly or roster.readonly, the nested collections (classes of a school, students of
+# a class, ...) need roster.readonly, demographics need roster-demographics.readonly. The 1.1 and 1.2
+# scope of the same name grant the same reads on both bindings (they serve the same records). xAPI's
+# `all` and `all/read` grant no roster reads: roster data is granted by name only.
+_ONEROSTER_SCOPE_PREFIXES = (
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/",
+    "https://purl.imsglobal.org/spec/or/v1p1/scope/",
+)
+ROSTER_ACCESS_SCOPES = {
+    "core": ("roster-core.readonly", "roster.readonly"),
+    "roster": ("roster.readonly",),
+    "demographics": ("roster-demographics.readonly",),
+}
+# Never released, whatever the scope: OneRoster allows a user's `password`, the gateway keeps it in.
+WITHHELD_ROSTER_FIELDS = {"users": ("password",)}
+
+
+def require_roster_read(principal: Principal, access: str) -> None:
+    """Forbidden (403) unless `principal` holds a OneRoster scope granting `access` ("core",
+    "roster" or "demographics", see gateway.oneroster.operations)."""
+    names = ROSTER_ACCESS_SCOPES[access]
+    accepted = [prefix + name for prefix in _ONEROSTER_SCOPE_PREFIXES for name in names]
+    if not any(scope in principal.scopes for scope in accepted):
+        raise Forbidden(
+            f"this client may not read this roster resource (needs scope {' or '.join(accepted[: len(names)])})",
+            code="insufficient_scope",
+            details={"required_scope": accepted},
+        )
+
+
+def release_roster(principal: Principal, access: str, entity: str, records: list[dict]) -> list[dict]:
+    """The OneRoster records of `entity` (as serialised for the response) that may leave the gateway,
+    as they may leave it: today every record the scope allows, without the withheld fields."""
+    require_roster_read(principal, access)
+    withheld = WITHHELD_ROSTER_FIELDS.get(entity, ())
+    if not withheld:
+        return records
+    return [{key: value for key, value in record.items() if key not in withheld} for record in records]

@@ -1,0 +1,49 @@
+"""Roster reads for the provider: every query ANDs the repository's `live_filter()`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gateway.oneroster.repository import collection, live_filter
+
+
+def _live(query: dict) -> dict:
+    live = live_filter()
+    if not live:
+        return query
+    if not query:
+        return dict(live)
+    return {"$and": [live, query]}
+
+
+def find_one(entity: str, sourced_id: str, query: dict | None = None) -> dict | None:
+    return collection(entity).find_one(_live({"_id": sourced_id, **(query or {})}))
+
+
+def exists(entity: str, sourced_id: str, query: dict | None = None) -> bool:
+    return collection(entity).find_one(_live({"_id": sourced_id, **(query or {})}), {"_id": 1}) is not None
+
+
+def count(entity: str, query: dict) -> int:
+    return collection(entity).count_documents(_live(query))
+
+
+def find_page(entity: str, query: dict, sort: list[tuple[str, int]], offset: int, limit: int) -> list[dict]:
+    cursor = collection(entity).find(_live(query)).sort(sort).skip(offset).limit(limit)
+    return list(cursor)
+
+
+def referenced_ids(entity: str, query: dict, path: str) -> list[str]:
+    """The sourcedIds that records of `entity` matching `query` reference at `path` (a GUIDRef or a
+    list of GUIDRefs, e.g. "user" or "terms"), each once, in first-seen order."""
+    seen: dict[str, None] = {}
+    for record in collection(entity).find(_live(query), {path: 1, "_id": 0}):
+        value = record.get(path)
+        for reference in value if isinstance(value, list) else [value]:
+            if isinstance(reference, dict) and reference.get("sourcedId"):
+                seen.setdefault(reference["sourcedId"], None)
+    return list(seen)
+
+
+def find_by_field(entity: str, path: str, values: Iterable[str]) -> list[dict]:
+    return list(collection(entity).find(_live({path: {"$in": list(values)}})))
