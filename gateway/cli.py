@@ -198,6 +198,96 @@ def demo_seed(force: bool) -> None:
 
 
 @main.group()
+def roster() -> None:
+    """OneRoster rosters: import CSV file sets (1.1, 1.2, Japan Profile), pull from a REST provider."""
+
+
+class _ImportProgress:
+    """Two click progress bars: reading the files (bytes), then applying the writes."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+
+    def __call__(self, kind: str, amount: int) -> None:
+        if not self.enabled:
+            return
+        if kind in ("total", "writes"):
+            self.close()
+            label = "validating" if kind == "total" else "writing   "
+            self.bar = click.progressbar(length=max(amount, 1), label=label, file=sys.stderr)
+            self.bar.__enter__()
+        elif self.bar is not None:
+            self.bar.update(amount)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _print_import_result(result, as_json: bool, language: str, report: Path | None) -> None:
+    document = result.to_json()
+    if report:
+        report.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if list(result.issues):
+        click.echo(result.issues_table(language))
+        click.echo()
+    if result.counts:
+        click.echo(result.counts_table())
+    if result.rejected:
+        click.echo(
+            f"Rejected: {result.issues.errors} error(s), nothing was changed. "
+            f"取り込みを中止しました（エラー {result.issues.errors} 件、変更なし）。",
+            err=True,
+        )
+    elif result.dry_run:
+        click.echo(f"Dry run: valid ({result.issues.warnings} warning(s)); nothing was changed.", err=True)
+    else:
+        click.echo(f"Imported batch {result.batch} from {result.source!r}.", err=True)
+
+
+@roster.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only: report what would change, change nothing.")
+@click.option(
+    "--profile",
+    type=click.Choice(["jp"]),
+    default=None,
+    help="Apply the Japan Profile rules even if the manifest does not name the profile.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result and the report as JSON.")
+@click.option(
+    "--report", type=click.Path(path_type=Path), default=None, help="Also write the JSON report here."
+)
+@click.option("--lang", type=click.Choice(["both", "ja", "en"]), default="both", show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def roster_import(
+    path: Path,
+    dry_run: bool,
+    profile: str | None,
+    as_json: bool,
+    report: Path | None,
+    lang: str,
+    no_progress: bool,
+) -> None:
+    """Import a OneRoster CSV file set (a zip or a directory with manifest.csv). Exits 1 when rejected."""
+    from adapters.oneroster.importer import import_roster
+
+    progress = _ImportProgress(enabled=not no_progress and not as_json)
+    with app_context():
+        try:
+            result = import_roster(path, dry_run=dry_run, profile=profile, progress=progress)
+        finally:
+            progress.close()
+    _print_import_result(result, as_json, lang, report)
+    if result.rejected:
+        sys.exit(1)
+
+
+@main.group()
 def openapi() -> None:
     """The OpenAPI document."""
 

@@ -262,6 +262,7 @@ class RosterImport:
             for problem in rows.problems:
                 self.issues.add(problem)
             if rows.header is None:
+                rows.close()
                 continue
             known = set(c.COLUMNS[version][entity])
             seen = set()
@@ -388,10 +389,16 @@ class RosterImport:
                     self.deferred.append((name, ref))
                 else:
                     self._check_reference(name, ref)
-            if result.errors or not sourced_id:
+            if not sourced_id:
                 continue
             if entity == "orgs":
                 self.org_types[sourced_id] = record.get("type")
+            if result.errors:
+                # Kept for references, so one bad row is reported once, not again by each row
+                # pointing to it.
+                if result.status != "tobedeleted":
+                    kept.add(sourced_id)
+                continue
             if entity == "users" and version == "1.2":
                 self._attach(record)
             previous = stored.get(sourced_id)

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask
 
 from gateway.auth.documents import ApiClient
 from gateway.auth.service import Principal, register_client
 from gateway.demo.documents import DemoDataset
-from gateway.demo.roster import CSV_FILES, DemoRoster, build_roster
+from gateway.demo.roster import DemoRoster, build_roster, write_csv_set
 from gateway.demo.statements import build_statements, sender_of
 from gateway.lrs.service import WriteContext, store_statements
 from gateway.lrs.versions import XAPI_2_0_0
-from gateway.oneroster import repository as roster_repository
 
 # Bump when the generated data changes, so existing demo databases load the new set.
 DEMO_DATA_VERSION = 1
 BATCH_SIZE = 500
-ROSTER_AS_OF = "2026-04-01T00:00:00.000Z"
 SCHOOL_SCOPES = "statements/write statements/read state profile https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
 
 
@@ -114,15 +114,17 @@ def register_demo_clients() -> list[dict]:
 
 
 def _load_roster(roster: DemoRoster, counts: dict[str, int]) -> None:
-    """Bulk CSV leaves status and dateLastModified blank; a loaded roster has both."""
-    for entity in roster_repository.ENTITIES:
-        if entity not in CSV_FILES:
-            continue
-        records = [
-            {**r, "status": "active", "dateLastModified": ROSTER_AS_OF} for r in roster.records(entity)
-        ]
-        roster_repository.replace_entity_set(entity, records)
-        counts[entity] = len(records)
+    """The roster goes in the way a school's would: written as a Japan Profile CSV file set and
+    imported by the OneRoster importer (validation included). Loading it again changes nothing."""
+    from adapters.oneroster.importer import import_roster
+
+    with tempfile.TemporaryDirectory(prefix="kakehashi-demo-roster-") as directory:
+        write_csv_set(roster, Path(directory))
+        result = import_roster(Path(directory), profile="jp")
+    if result.rejected:
+        raise RuntimeError(f"the demo roster does not import:\n{result.issues_table('en')}")
+    for entity, entity_counts in result.counts.items():
+        counts[entity] = entity_counts.created + entity_counts.updated + entity_counts.unchanged
 
 
 def seed_demo(app: Flask, *, force: bool = False) -> SeedSummary:
