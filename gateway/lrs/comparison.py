@@ -4,8 +4,9 @@ statement id is re-sent and when a signed statement is checked against its JWS p
 from __future__ import annotations
 
 import hashlib
-import json
 import re
+
+import orjson
 
 from gateway.lrs.normalise import normalise_statement
 
@@ -40,8 +41,7 @@ def _normalise(statement: dict) -> dict:
 
 def comparison_digest(statement: dict) -> str:
     """Equal for equivalent statements."""
-    canonical = json.dumps(_normalise(statement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(_normalise(statement), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def equivalent(first: dict, second: dict) -> bool:

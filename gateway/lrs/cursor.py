@@ -24,7 +24,7 @@ def _key(secret: str) -> OctKey:
 
 
 def encode_cursor(
-    query: StatementQuery, page_size: int, after: tuple[datetime, str], secret: str, client_id: str
+    query: StatementQuery, page_size: int, after: tuple[str, int], secret: str, client_id: str
 ) -> str:
     fields = dataclasses.asdict(query)
     for name in ("since", "until"):
@@ -33,7 +33,7 @@ def encode_cursor(
     payload = {
         "q": fields,
         "n": page_size,
-        "after": [after[0].isoformat(), after[1]],
+        "after": list(after),
         "sub": client_id,
         "exp": int(time.time()) + CURSOR_LIFETIME_S,
     }
@@ -42,7 +42,7 @@ def encode_cursor(
 
 
 def decode_cursor(token: str, secret: str, client_id: str):
-    """(StatementQuery, page size, keyset position) of a cursor this gateway issued to `client_id`."""
+    """(StatementQuery, page size, keyset position (batch id, index)) of a cursor this gateway issued to `client_id`."""
     try:
         payload = json.loads(jws.deserialize_compact(token, _key(secret), algorithms=["HS256"]).payload)
     except (JoseError, ValueError, TypeError):
@@ -57,5 +57,5 @@ def decode_cursor(token: str, secret: str, client_id: str):
         if fields[name] is not None:
             fields[name] = datetime.fromisoformat(fields[name])
     fields["languages"] = tuple(fields["languages"])
-    stored, statement_id = payload["after"]
-    return StatementQuery(**fields), payload["n"], (datetime.fromisoformat(stored), statement_id)
+    batch_id, index = payload["after"]
+    return StatementQuery(**fields), payload["n"], (batch_id, index)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC
 
-import isodate
+from gateway.lrs.validation.formats import parse_datetime
 
 # The seconds' decimal fraction as written; converting to UTC (whole minutes of offset) keeps it.
+# Already in the stored form (the common case), nothing to rewrite.
+_UTC_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
 _FRACTION = re.compile(r"T[^.,]*[.,](?P<digits>[0-9]+)")
 
 
@@ -44,8 +46,10 @@ def utc_timestamp(value: str) -> str:
     """A timestamp with a time zone, as the same instant in UTC ("Z"), its fraction of a second kept
     digit for digit (1.0.3 Data 4.5.s1.b6 SHOULD*, 2.0 4.2.7 shall). Without a time zone (allowed
     in 1.0.3 only) it is kept as sent: which instant it means is unknown."""
+    if _UTC_FORM.fullmatch(value):
+        return value
     try:
-        moment = isodate.parse_datetime(value)
+        moment = parse_datetime(value)
         if moment.tzinfo is None:
             return value
         utc = moment.astimezone(UTC)

@@ -1,4 +1,4 @@
-"""A parsed statement query (GET /statements filters) and the database criteria it stands for."""
+"""A parsed statement query (GET /statements filters) and the lookup criteria it stands for."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class StatementQuery:
     languages: tuple[str, ...] = field(default=())
 
     def criteria(self) -> dict:
-        criteria: dict = {"voided": False}
+        """Lookup conditions (field: value, see gateway.lrs.repository) and the stored range."""
+        criteria: dict = {}
         if self.agent is not None:
             key = agent_key(self.agent)
             if key is None:

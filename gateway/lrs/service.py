@@ -62,8 +62,9 @@ class WriteContext:
         return authority_for(self.principal, self.authority_homepage)
 
 
-def _prepare(statement: dict, stored: datetime, context: WriteContext) -> dict:
-    """The record to insert for one valid statement."""
+def prepare_record(statement: dict, stored: datetime, context: WriteContext) -> dict:
+    """The record the LRS stores for one valid statement (also what the benchmark's raw floor
+    inserts)."""
     statement = normalise_statement(statement)
     digest = comparison_digest({key: value for key, value in statement.items() if key != "id"})
     statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
@@ -103,35 +104,43 @@ def store_statements(
     match_parts(statements, attachments)
     verify_signatures(statements, attachments)
     stored = now_at_stored_precision()
-    records = [_prepare(statement, stored, context) for statement in statements]
+    records = [prepare_record(statement, stored, context) for statement in statements]
     ids = [record["_id"] for record in records]
     if len(set(ids)) != len(ids):
         raise BadRequest(
             "the batch contains the same statement id more than once", details={"property": "id"}
         )
-
-    existing = repository.find_by_ids(ids)
-    _check_conflicts(records, existing)
-    new_records = [record for record in records if record["_id"] not in existing]
-    stored_targets = targeting.link_targets(new_records)
-    _check_voiding(new_records, targeting.own_verbs(stored_targets))
-    adoptions = targeting.adopt_earlier_targeting(new_records)
     repository.save_attachment_contents(attachments.values())
-    try:
-        repository.insert(new_records)
-    except repository.DuplicateStatementIds as race:
-        # Another request stored some of these ids between our check and our insert: undo ours
-        # unless theirs are the very same statements.
-        raced = repository.find_by_ids(race.ids)
-        try:
-            _check_conflicts(records, raced)
-        except Conflict:
-            repository.delete([r["_id"] for r in new_records if r["_id"] not in raced])
-            raise
-    repository.mark_voided([target for target in map(_voided_target, new_records) if target])
-    targeting.apply_adoptions(adoptions)
+    new_records = _store_new(records, ids)
     record_activity_definitions([record["statement"] for record in new_records], context.principal)
     return ids
+
+
+RACE_RETRIES = 5
+
+
+def _store_new(records: list[dict], ids: list[str]) -> list[dict]:
+    """Stores the records whose ids are not stored yet (the others must be the same statements:
+    409 otherwise), with what voiding and targeting change in statements already stored. Returns
+    the records stored. The first attempt assumes every id is new (the unique index of statement
+    ids says when one is not); then it looks, and looks again if a concurrent writer got there."""
+    existing: dict[str, dict] = {}
+    for attempt in range(RACE_RETRIES):
+        if attempt:
+            existing = repository.find_by_ids(ids)
+        _check_conflicts(records, existing)
+        new_records = [record for record in records if record["_id"] not in existing]
+        stored_targets = targeting.link_targets(new_records)
+        _check_voiding(new_records, targeting.own_verbs(stored_targets))
+        adoptions = targeting.adopt_earlier_targeting(new_records)
+        try:
+            repository.insert(new_records)
+        except repository.DuplicateStatementIds:
+            continue
+        repository.mark_voided([target for target in map(_voided_target, new_records) if target])
+        targeting.apply_adoptions(adoptions)
+        return new_records
+    raise Conflict("the statements were being written concurrently; retry the request")
 
 
 def _check_conflicts(records: list[dict], existing: dict[str, dict]) -> None:
@@ -241,7 +250,7 @@ def _page(principal, scope, query: StatementQuery, page_size: int, after, secret
     more = None
     if has_more:
         last = records[-1]
-        more = encode_cursor(query, page_size, (last["stored"], last["_id"]), secret, principal.client_id)
+        more = encode_cursor(query, page_size, last["position"], secret, principal.client_id)
     statements = _formatted(released, query.format, query.languages)
     return StatementPage(statements, more, last_modified, query.attachments)
 

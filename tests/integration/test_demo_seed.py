@@ -18,7 +18,7 @@ def test_demo_seed_loads_and_reloads_without_change(app, client):
         credentials = register_demo_clients()
         summary = seed_demo(app)
         students = roster_repository.collection("roles").count_documents({"role": "student"})
-        stored = repository.statements().count_documents({})
+        stored = repository.count_statements()
     assert students == 103
     assert summary.counts["users"] == 117
     assert stored == sum(count for name, count in summary.counts.items() if name.startswith("statements"))
@@ -32,4 +32,4 @@ def test_demo_seed_loads_and_reloads_without_change(app, client):
     with app.app_context():
         assert seed_demo(app).already_loaded
         seed_demo(app, force=True)
-        assert repository.statements().count_documents({}) == stored
+        assert repository.count_statements() == stored

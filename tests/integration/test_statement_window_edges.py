@@ -3,7 +3,7 @@ returned like any other (newest first and oldest first)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ def _record(index: int, stored: datetime) -> dict:
 @pytest.mark.parametrize("ascending", [False, True])
 def test_a_statement_on_a_window_boundary_is_returned(app, ascending):
     newest = datetime.now(UTC).replace(microsecond=0)
-    stored = [newest - repository.FIRST_WINDOW * k for k in (0, 1, 3, 7)]
+    stored = [newest - timedelta(milliseconds=repository.FIRST_WINDOW_MS * k) for k in (0, 1, 3, 7)]
     records = [_record(index, moment) for index, moment in enumerate(stored)]
     with app.app_context():
         repository.insert(records)

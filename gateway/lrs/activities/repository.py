@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import pymongo
 from pymongo import InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from gateway.lrs import repository as statements_repository
 from gateway.lrs.activities.models import CanonicalActivity
-from gateway.lrs.documents import StoredStatement
 
 DUPLICATE_KEY = 11000
 
@@ -59,15 +58,8 @@ def write(new: dict[str, dict], changed: list[tuple[str, int, dict]], now: datet
 
 
 def statements_naming(agent_key: str, criteria: dict, limit: int) -> list[dict]:
-    """The newest unvoided statements whose actor or object is the agent (`agents` index), reduced
-    to their actor, object and authority: enough to read the names the agent was given."""
-    cursor = (
-        StoredStatement._get_collection()
-        .find(
-            {"agents": agent_key, "voided": False, **criteria},
-            {"statement.actor": 1, "statement.object": 1, "authority": 1},
-        )
-        .sort([("stored", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)])
-        .limit(limit)
+    """The newest unvoided statements whose actor or object is the agent: enough to read the
+    names the agent was given."""
+    return statements_repository.find_page(
+        {"agents": agent_key, **criteria}, ascending=False, limit=limit, after=None
     )
-    return list(cursor)

@@ -5,7 +5,12 @@ Agents resource (§2.4 / §4.1.6.3)."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
+
+from flask import current_app
 
 from gateway.auth.service import Principal
 from gateway.lrs.activities import repository
@@ -62,6 +67,41 @@ def _merge_components(stored: list[dict], incoming: list[dict]) -> list[dict]:
     return list(components.values())
 
 
+class RecentDefinitions:
+    """The canonical definitions this process read or wrote in the last `ttl_s` seconds, so that
+    statements repeating a known definition (most do) cost no database round trip. A definition
+    another process changes meanwhile is merged again only after the entry expires: the canonical
+    definition may lag by up to `ttl_s` in a multi-process deployment."""
+
+    def __init__(self, ttl_s: float = 60.0, size: int = 20_000):
+        self._entries: OrderedDict[str, tuple[dict | None, float]] = OrderedDict()
+        self._ttl_s = ttl_s
+        self._size = size
+        self._lock = threading.Lock()
+
+    def adds_nothing(self, activity_id: str, incoming: dict, *, define: bool) -> bool:
+        with self._lock:
+            entry = self._entries.get(activity_id)
+        if entry is None or entry[1] < time.monotonic():
+            return False
+        known = entry[0]
+        return not define or (known is not None and merge_definition(known, incoming) == known)
+
+    def remember(self, definitions: dict[str, dict | None]) -> None:
+        """`definitions`: activity id -> canonical definition (None: known id, definition unread)."""
+        expires = time.monotonic() + self._ttl_s
+        with self._lock:
+            for activity_id, definition in definitions.items():
+                self._entries[activity_id] = (definition, expires)
+                self._entries.move_to_end(activity_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+def _recent_definitions() -> RecentDefinitions:
+    return current_app.extensions.setdefault("kakehashi.recent_activity_definitions", RecentDefinitions())
+
+
 def record_activity_definitions(statements: list[dict], principal: Principal) -> None:
     """Called after statements are stored: every Activity they mention becomes known, and when the
     principal holds the `define` scope its definitions merge into the canonical ones. Without
@@ -71,6 +111,13 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
         for activity in statement_activities(statement):
             definition = activity.get("definition") or {}
             incoming[activity["id"]] = merge_definition(incoming.get(activity["id"], {}), definition)
+    recent = _recent_definitions()
+    define = principal.may("define")
+    incoming = {
+        activity_id: definition
+        for activity_id, definition in incoming.items()
+        if not recent.adds_nothing(activity_id, definition, define=define)
+    }
     if not incoming:
         return
     if not principal.may("define"):
@@ -81,6 +128,7 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
             [],
             now_at_stored_precision(),
         )
+        recent.remember(dict.fromkeys(incoming))
         return
     for _ in range(_MERGE_ATTEMPTS):
         stored = repository.find(incoming)
@@ -93,6 +141,13 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
                 if merged != current.get("definition"):
                     changed.append((activity_id, current["revision"], merged))
         if repository.write(new, changed, now_at_stored_precision()) == 0:
+            recent.remember(
+                {
+                    **{activity_id: record.get("definition") or {} for activity_id, record in stored.items()},
+                    **new,
+                    **{activity_id: merged for activity_id, _revision, merged in changed},
+                }
+            )
             return
     # The statements are stored; a definition that lost every race is merged by the next statement.
     log.warning("activity definitions still contended after %d attempts", _MERGE_ATTEMPTS)

@@ -6,7 +6,6 @@ import json
 import math
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from gateway.errors import BadRequest
@@ -21,25 +20,39 @@ class StatementInvalid(BadRequest):
     code = "invalid_statement"
 
 
-@dataclass(frozen=True, slots=True)
 class At:
-    """Where a value sits (a JSON path such as statement.actor.mbox) and the xAPI version that judges it."""
+    """Where a value sits (a JSON path such as statement.actor.mbox) and the xAPI version that judges it.
 
-    path: str
-    version: str
+    The path is spelled out only when a rule fails: validation walks every property of every
+    statement, and most statements are valid."""
+
+    __slots__ = ("_parent", "_step", "version")
+
+    def __init__(self, path: str, version: str, *, _parent: At | None = None, _step: object = None):
+        self._parent = _parent
+        self._step = path if _parent is None else _step
+        self.version = version
+
+    @property
+    def path(self) -> str:
+        if self._parent is None:
+            return self._step
+        if isinstance(self._step, int):
+            return f"{self._parent.path}[{self._step}]"
+        # Extension keys and language tags contain dots and dashes: quote them so the path stays readable.
+        name = str(self._step)
+        step = f".{name}" if _PLAIN_KEY.fullmatch(name) else f"[{json.dumps(name, ensure_ascii=False)}]"
+        return self._parent.path + step
 
     @property
     def is_2_0(self) -> bool:
         return self.version == XAPI_2_0_0
 
     def key(self, name: object) -> At:
-        # Extension keys and language tags contain dots and dashes: quote them so the path stays readable.
-        name = str(name)
-        step = f".{name}" if _PLAIN_KEY.fullmatch(name) else f"[{json.dumps(name, ensure_ascii=False)}]"
-        return At(self.path + step, self.version)
+        return At("", self.version, _parent=self, _step=name)
 
     def index(self, position: int) -> At:
-        return At(f"{self.path}[{position}]", self.version)
+        return At("", self.version, _parent=self, _step=position)
 
     def fail(self, why: str) -> NoReturn:
         raise StatementInvalid(f"{self.path} {why}", details={"property": self.path})
