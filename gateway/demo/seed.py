@@ -19,7 +19,7 @@ from gateway.lrs.service import WriteContext, store_statements
 from gateway.lrs.versions import XAPI_2_0_0
 
 # Bump when the generated data changes, so existing demo databases load the new set.
-DEMO_DATA_VERSION = 1
+DEMO_DATA_VERSION = 2  # 2: statements stored in batches (xapi_statement_batches)
 BATCH_SIZE = 500
 SCHOOL_SCOPES = "statements/write statements/read state profile https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
 
