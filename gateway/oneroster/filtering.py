@@ -103,6 +103,8 @@ class _FilterParser:
         if not match:
             raise self.fail("expected a field name")
         field = match.group()
+        if field in ("AND", "OR"):
+            raise self.fail(f"expected a field name, found {field}")
         if field.endswith(".") or ".." in field:
             raise self.fail(f"malformed field name {field!r}")
         self.position = match.end()
@@ -133,15 +135,19 @@ class _FilterParser:
             return "".join(characters)
 
     def logical(self) -> str:
-        for word in (" AND ", " OR "):
-            start = self.position
-            self.skip_spaces()
-            if self.position > start and self.text.startswith(word[1:], self.position):
-                self.position += len(word) - 1
-                if self.position >= len(self.text):
-                    raise self.fail(f"{word.strip()} is not followed by a predicate")
-                return word.strip()
-            self.position = start
+        start = self.position
+        self.skip_spaces()
+        if self.position > start:
+            for word in ("AND", "OR"):
+                end = self.position + len(word)
+                if self.text.startswith(word, self.position) and (
+                    end == len(self.text) or self.text[end] == " "
+                ):
+                    self.position = end
+                    if not self.text[end:].strip():
+                        raise self.fail(f"{word} is not followed by a predicate")
+                    return word
+        self.position = start
         raise self.fail("expected ' AND ' or ' OR ' between predicates")
 
 
