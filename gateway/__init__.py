@@ -15,6 +15,7 @@ from gateway.lrs.activities.models import DOCUMENTS as ACTIVITY_DOCUMENTS
 from gateway.lrs.alternate_syntax import AlternateRequestSyntax
 from gateway.lrs.documents import DOCUMENTS as LRS_DOCUMENTS
 from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMENTS
+from gateway.oneroster.documents import DOCUMENTS as ROSTER_IDENTITY_DOCUMENTS
 from gateway.oneroster.repository import DOCUMENTS as ROSTER_DOCUMENTS
 from gateway.storage.connection import connect
 
@@ -26,6 +27,7 @@ DOCUMENTS = (
     *ACTIVITY_DOCUMENTS,
     *DEMO_DOCUMENTS,
     *ROSTER_DOCUMENTS,
+    *ROSTER_IDENTITY_DOCUMENTS,
 )
 
 

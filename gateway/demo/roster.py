@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from gateway.demo import names
+from gateway.oneroster.identity import account_agent, default_home_page
 
 SCHOOL_YEAR = 2026
 YEAR_START = date(SCHOOL_YEAR, 4, 1)
@@ -148,17 +149,17 @@ def school_host(org: dict) -> str:
 
 
 def agent_for_user(user: dict, org: dict) -> dict:
-    """The xAPI Agent of a roster user: an account, never an email address.
+    """The xAPI Agent of a roster user, by the gateway's identity rule (gateway.oneroster.identity):
+    an account, never an email address.
 
-    account.homePage is https://id.<学校コード in lower case>.kakehashi.example for the user's school
-    (e.g. https://id.d122299000010.kakehashi.example) and account.name is the OneRoster sourcedId,
-    so statements stay linked to the roster without carrying personal data in the identifier.
+    account.homePage is the default homePage of the user's school, https://id.<学校コード in lower
+    case>.kakehashi.example (e.g. https://id.d122299000010.kakehashi.example), and account.name is the
+    OneRoster sourcedId, so statements stay linked to the roster without carrying personal data in
+    the identifier.
     """
-    return {
-        "objectType": "Agent",
-        "name": f"{user['familyName']} {user['givenName']}",
-        "account": {"homePage": f"https://id.{school_host(org)}", "name": user["sourcedId"]},
-    }
+    school_host(org)  # the demo's users all belong to a school with a 学校コード
+    name = f"{user['familyName']} {user['givenName']}"
+    return account_agent(user["sourcedId"], default_home_page(org), name)
 
 
 def build_roster(seed: int = 2026) -> DemoRoster:

@@ -47,3 +47,7 @@ def referenced_ids(entity: str, query: dict, path: str) -> list[str]:
 
 def find_by_field(entity: str, path: str, values: Iterable[str]) -> list[dict]:
     return list(collection(entity).find(_live({path: {"$in": list(values)}})))
+
+
+def find_matching(entity: str, query: dict, limit: int = 2) -> list[dict]:
+    return list(collection(entity).find(_live(query)).limit(limit))
