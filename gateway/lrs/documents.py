@@ -16,7 +16,8 @@ class StatementBatch(Document):
     keys = ListField(StringField())
     voided_ids = ListField(StringField())
     adopted = DictField()
-    records = BinaryField(required=True)
+    records = ListField(BinaryField(), required=True)  # one BSON document per statement record
+    postings = BinaryField(required=True)  # BSON {lookup key: [record positions]}
 
     meta = {
         "collection": "xapi_statement_batches",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ DUPLICATE_KEY = 11000
 ATTACHMENT_BUCKET = "xapi_attachments"
 META_COLLECTION = "xapi_meta"
 EXTENT_CACHE = "kakehashi.statement_extent"
+EXTENT_REFRESH_S = 1.0
 # The lookup fields of a record (gateway.lrs.identifiers.index_fields plus the targeting chain).
 LOOKUP_FIELDS = (
     "verb",
@@ -133,9 +135,11 @@ def batch_documents(records: list[dict]) -> list[dict]:
 
 
 def _batch_documents(records: list[dict]) -> list[dict]:
-    packed = [{key: value for key, value in r.items() if key not in ("stored", "voided")} for r in records]
-    blob = bson.encode({"records": packed})
-    if len(blob) > MAX_BLOB_BYTES:
+    packed = [
+        bson.encode({key: value for key, value in r.items() if key not in ("stored", "voided")})
+        for r in records
+    ]
+    if sum(map(len, packed)) > MAX_BLOB_BYTES:
         if len(records) == 1:
             raise PayloadTooLarge(
                 f"statement {records[0]['_id']} is too large to store",
@@ -143,25 +147,44 @@ def _batch_documents(records: list[dict]) -> list[dict]:
             )
         half = len(records) // 2
         return _batch_documents(records[:half]) + _batch_documents(records[half:])
+    postings: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        for key in _record_keys(record):
+            postings.setdefault(key, []).append(position)
     return [
         {
             "_id": _batch_id(records[0]["stored"]),
             "stored": records[0]["stored"],
             "ids": [record["_id"] for record in records],
-            "keys": [EVERY_BATCH, *sorted(set().union(*map(_record_keys, records)))],
+            "keys": [EVERY_BATCH, *sorted(postings)],
             "voided_ids": [record["_id"] for record in records if record.get("voided")],
-            "records": bson.Binary(blob),
+            "records": [bson.Binary(record) for record in packed],
+            "postings": bson.Binary(bson.encode(postings)),
         }
     ]
 
 
-def _unpack(batch: dict) -> Iterator[dict]:
-    """The records of a batch document, in write order, each with its `stored`, `voided` and
-    `position` (batch id, index) for keyset paging."""
+def _positions_holding(batch: dict, keys: list[str]) -> Iterable[int] | None:
+    """The positions of the batch's records that hold one of `keys`; None for all of them."""
+    if EVERY_BATCH in keys or batch.get("adopted"):  # adopted values are in no posting list
+        return None
+    postings = bson.decode(batch["postings"])
+    return sorted({position for key in keys for position in postings.get(key, ())})
+
+
+def _unpack(batch: dict, positions: Iterable[int] | None = None) -> Iterator[dict]:
+    """The records of a batch document in write order (only those at `positions`, when given),
+    each with its `stored`, `voided` and `position` (batch id, index) for keyset paging. Records
+    are decoded one by one, so a read decodes only the records it points to."""
     voided = set(batch.get("voided_ids") or ())
     adopted = batch.get("adopted") or {}
-    for index, record in enumerate(bson.decode(batch["records"])["records"]):
-        record["stored"] = batch["stored"].replace(tzinfo=UTC)
+    encoded = batch["records"]
+    if positions is None:
+        positions = range(len(encoded))
+    stored = batch["stored"].replace(tzinfo=UTC)
+    for index in positions:
+        record = bson.decode(encoded[index])
+        record["stored"] = stored
         record["voided"] = record["_id"] in voided
         record["position"] = (batch["_id"], index)
         for field, values in (adopted.get(record["_id"]) or {}).items():
@@ -175,7 +198,7 @@ def insert(records: list[dict]) -> None:
     if not records:
         return
     documents = batch_documents(records)
-    record_first_stored([document["stored"] for document in documents])
+    record_extent([document["stored"] for document in documents])
     try:
         batches().insert_many(documents, ordered=True)
     except BulkWriteError as error:
@@ -191,9 +214,8 @@ def _records_with_ids(ids: list[str]) -> dict[str, dict]:
     wanted = set(ids)
     return {
         record["_id"]: record
-        for batch in batches().find({"ids": {"$in": ids}})
-        for record in _unpack(batch)
-        if record["_id"] in wanted
+        for batch in batches().find({"ids": {"$in": ids}}, {"keys": 0})
+        for record in _unpack(batch, [index for index, found in enumerate(batch["ids"]) if found in wanted])
     }
 
 
@@ -214,8 +236,8 @@ def find_targeting(ids: Iterable[str]) -> list[dict]:
     wanted = set(keys)
     return [
         record
-        for batch in batches().find({"keys": {"$in": keys}})
-        for record in _unpack(batch)
+        for batch in batches().find({"keys": {"$in": keys}}, {"keys": 0, "ids": 0})
+        for record in _unpack(batch, _positions_holding(batch, keys))
         if wanted & {_key("targets", target) for target in _values(record, "targets")}
     ]
 
@@ -303,7 +325,7 @@ class _Filter:
 # newest-first page over many batches would touch them all. Pages are therefore read in
 # stored-time windows that start small at the edge of the stored data and double, each window a
 # bounded `_id` range of one index; a page touches about as many batches as it needs, on MongoDB
-# and on the embedded store alike.
+# and on the embedded store alike. A window that matched little makes the next one much wider.
 FIRST_WINDOW_MS = 25
 
 
@@ -318,29 +340,42 @@ def find_page(
     strictly after the keyset `position` `after` of the last record of the previous page."""
     query = _Filter.of(criteria)
     found: list[dict] = []
-    first_stored = _first_stored()
-    if first_stored is None:
+    extent = _extent()
+    if "first" not in extent:
         return found
-    low = (
-        _millis(first_stored) if query.since is None else max(_millis(first_stored), _millis(query.since) + 1)
-    )
-    high = None if query.until is None else _millis(query.until)  # None: open-ended (clock skew)
-    now = _millis(datetime.now(UTC))
+    first = _millis(extent["first"])
+    low = first if query.since is None else max(first, _millis(query.since) + 1)
+    high = None if query.until is None else _millis(query.until)  # None: the newest window is open-ended
+    newest = _millis(extent["last"])
 
     def read(id_range: dict, skip_through: tuple[str, int] | None = None) -> None:
         batches_found = {}
-        for key in query.index_keys():
+        keys = query.index_keys()
+        for key in keys:
             for batch in batches().find({"keys": key, "_id": id_range}, {"keys": 0, "ids": 0}):
                 batches_found[batch["_id"]] = batch
         for batch_id in sorted(batches_found, reverse=not ascending):
-            records = list(_unpack(batches_found[batch_id]))
+            batch = batches_found[batch_id]
+            records = list(_unpack(batch, _positions_holding(batch, keys)))
             if skip_through is not None and batch_id == skip_through[0]:
-                records = records[skip_through[1] + 1 :] if ascending else records[: skip_through[1]]
+                beyond = (
+                    (lambda index: index > skip_through[1])
+                    if ascending
+                    else (lambda index: index < skip_through[1])
+                )
+                records = [record for record in records if beyond(record["position"][1])]
             for record in records if ascending else reversed(records):
                 if query.matches(record):
                     found.append(record)
                     if len(found) >= limit:
                         return
+
+    def grown(width: int, before: int) -> int:
+        """The next window's width: as many times wider as the matches still wanted are more than
+        this window's matches (at least twice, at most sixteen times)."""
+        matched = len(found) - before
+        factor = 16 if matched == 0 else (limit - len(found)) / matched
+        return int(width * min(16, max(2, factor)))
 
     if ascending:
         lower: dict = {"$gte": _id_floor(low)}
@@ -353,13 +388,14 @@ def find_page(
             if high is not None and stop >= high:
                 read({**lower, "$lt": _id_floor(high + 1)})
                 break
-            if high is None and stop >= now:
-                read(lower)  # the newest window is open-ended: batches stored by a clock ahead of ours
+            if high is None and stop >= newest:
+                read(lower)  # open-ended: newer batches than the hint (other processes, clocks ahead)
                 break
+            before = len(found)
             read({**lower, "$lt": _id_floor(stop + 1)})
-            lower, edge, width = {"$gte": _id_floor(stop + 1)}, stop + 1, width * 2
+            lower, edge, width = {"$gte": _id_floor(stop + 1)}, stop + 1, grown(width, before)
     else:
-        top = now if high is None else high
+        top = newest if high is None else high
         upper: dict = {} if high is None else {"$lt": _id_floor(high + 1)}
         if after is not None:
             read({"$eq": after[0]}, skip_through=after)
@@ -367,33 +403,47 @@ def find_page(
         edge, width = top, FIRST_WINDOW_MS
         while len(found) < limit and edge >= low:
             start = max(edge - width + 1, low)
+            before = len(found)
             read({"$gte": _id_floor(start), **upper})
-            upper, edge, width = {"$lt": _id_floor(start)}, start - 1, width * 2
+            upper, edge, width = {"$lt": _id_floor(start)}, start - 1, grown(width, before)
     return found
 
 
-def _first_stored() -> datetime | None:
-    """The earliest `stored` of all statements, kept in a metadata record (reading it from the
-    batches would sort the whole collection on some stores) and cached by the app once known: it
-    only ever moves earlier, and a stale earlier value only costs a page read one more window."""
+def _extent() -> dict:
+    """Hints of the earliest and latest `stored` ({"first", "last"}), cached by the app and
+    refreshed from a metadata record at most once a second (reading them from the batches would
+    sort the whole collection on some stores). `first` only ever moves earlier, so a stale one
+    only costs a page read one more window; `last` only says where the newest window starts,
+    and that window is open-ended, so a stale one misses nothing."""
     cache = current_app.extensions.setdefault(EXTENT_CACHE, {})
-    if "first" not in cache:
+    if time.monotonic() - cache.get("read_at", float("-inf")) >= EXTENT_REFRESH_S:
         record = batches().database[META_COLLECTION].find_one({"_id": "statements"})
-        if record is None:
-            return None
-        cache["first"] = record["first_stored"].replace(tzinfo=UTC)
-    return cache["first"]
+        cache["read_at"] = time.monotonic()
+        if record is not None:
+            _widen(cache, record["first_stored"], record["last_stored"])
+    return cache
 
 
-def record_first_stored(stored: list[datetime]) -> None:
-    earliest = min(stored)
-    cache = current_app.extensions.setdefault(EXTENT_CACHE, {})
-    if "first" in cache and cache["first"] <= earliest:
-        return
-    batches().database[META_COLLECTION].update_one(
-        {"_id": "statements"}, {"$min": {"first_stored": earliest}}, upsert=True
-    )
-    cache.pop("first", None)
+def _widen(cache: dict, first: datetime, last: datetime) -> None:
+    first, last = first.replace(tzinfo=first.tzinfo or UTC), last.replace(tzinfo=last.tzinfo or UTC)
+    cache["first"] = min(cache.get("first", first), first)
+    cache["last"] = max(cache.get("last", last), last)
+
+
+def record_extent(stored: list[datetime]) -> None:
+    """Widens the extent by `stored`; the record is written at once when `first` moves, otherwise
+    at most once a second."""
+    earliest, latest = min(stored), max(stored)
+    cache = _extent()
+    recently_written = time.monotonic() - cache.get("written_at", float("-inf")) < EXTENT_REFRESH_S
+    if "first" not in cache or cache["first"] > earliest or not recently_written:
+        batches().database[META_COLLECTION].update_one(
+            {"_id": "statements"},
+            {"$min": {"first_stored": earliest}, "$max": {"last_stored": latest}},
+            upsert=True,
+        )
+        cache["written_at"] = time.monotonic()
+    _widen(cache, earliest, latest)
 
 
 def _attachment_bucket() -> gridfs.GridFSBucket:
