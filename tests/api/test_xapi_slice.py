@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
+
+from gateway.lrs import cursor
+from gateway.lrs.cursor import CURSOR_LIFETIME_S
 
 from tests.conftest import basic_auth
 
@@ -92,6 +96,22 @@ def test_query_returns_newest_first_and_pages_with_more(client, xapi_headers):
     assert second.json["more"] == ""
     seen = [s["id"] for s in first.json["statements"] + second.json["statements"]]
     assert sorted(seen) == sorted(ids)
+
+
+def test_more_is_stable_while_statements_arrive_and_expires_after_a_day(client, xapi_headers, monkeypatch):
+    older = client.post("/xapi/statements", json=[statement() for _ in range(4)], headers=xapi_headers).json
+    first = client.get("/xapi/statements", query_string={"limit": 2}, headers=xapi_headers)
+    client.post("/xapi/statements", json=[statement() for _ in range(3)], headers=xapi_headers)
+    second = client.get(first.json["more"], headers=xapi_headers)
+    assert [s["id"] for s in first.json["statements"] + second.json["statements"]] == older[::-1]
+
+    issued = time.time()
+    monkeypatch.setattr(cursor.time, "time", lambda: issued + CURSOR_LIFETIME_S - 60)
+    assert client.get(first.json["more"], headers=xapi_headers).status_code == 200
+    monkeypatch.setattr(cursor.time, "time", lambda: issued + CURSOR_LIFETIME_S + 60)
+    expired = client.get(first.json["more"], headers=xapi_headers)
+    assert expired.status_code == 400
+    assert expired.json["error"]["details"] == {"parameter": "more"}
 
 
 def test_a_batch_with_one_invalid_statement_stores_nothing(client, xapi_headers):
