@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.oneroster.repository import collection, live_filter
+from gateway.oneroster import repository
+from gateway.oneroster.repository import collection
 
 
 def _live(query: dict) -> dict:
-    live = live_filter()
+    live = repository.live_filter()
     if not live:
         return query
     if not query:
@@ -25,7 +26,11 @@ def exists(entity: str, sourced_id: str, query: dict | None = None) -> bool:
 
 
 def count(entity: str, query: dict) -> int:
-    return collection(entity).count_documents(_live(query))
+    live = _live(query)
+    if not live:
+        # The whole collection: the collection's own count, without reading it.
+        return collection(entity).estimated_document_count()
+    return collection(entity).count_documents(live)
 
 
 def find_page(entity: str, query: dict, sort: list[tuple[str, int]], offset: int, limit: int) -> list[dict]:

@@ -221,3 +221,20 @@ def test_bookkeeping_fields_are_never_serialised(client, roster, roster_headers)
         "type": "org",
     }
     assert org["metadata"] == {"jp.kanaName": "ワカバダイ"}
+
+
+def test_every_read_ands_the_repositorys_live_filter(client, roster, roster_headers, monkeypatch):
+    from gateway.oneroster import repository
+
+    monkeypatch.setattr(repository, "live_filter", lambda: {"_batch": "batch-2"})
+    assert ids(client.get(f"{V12}/users", headers=roster_headers)) == []
+    assert client.get(f"{V12}/users/student-1", headers=roster_headers).status_code == 404
+    assert client.get(f"{V12}/schools/school-a/classes", headers=roster_headers).status_code == 404
+    monkeypatch.setattr(repository, "live_filter", lambda: {"_batch": "batch-1"})
+    response = client.get(f"{V12}/users?filter=roles.role%3D%27teacher%27", headers=roster_headers)
+    assert response.headers["X-Total-Count"] == "2"
+    assert ids(client.get(f"{V12}/classes/class-a1/students", headers=roster_headers)) == [
+        "student-1",
+        "student-2",
+        "student-3",
+    ]
