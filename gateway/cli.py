@@ -287,6 +287,31 @@ def roster_import(
         sys.exit(1)
 
 
+@roster.command("homepage")
+@click.argument("org")
+@click.argument("url", required=False)
+@click.option("--default", "reset", is_flag=True, help="Forget the configured homePage: back to the default.")
+def roster_homepage(org: str, url: str | None, reset: bool) -> None:
+    """Show or set the xAPI account homePage of an org's users (ORG: the org's sourcedId).
+
+    Default: https://id.<org identifier in lower case>.kakehashi.example (gateway.oneroster.identity)."""
+    from gateway.errors import GatewayError
+    from gateway.oneroster import identity
+
+    if url and reset:
+        raise click.UsageError("give a URL or --default, not both")
+    with app_context():
+        try:
+            home_page = (
+                identity.set_home_page(org, None if reset else url)
+                if url or reset
+                else identity.home_page(org)
+            )
+        except GatewayError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(home_page)
+
+
 @main.group()
 def openapi() -> None:
     """The OpenAPI document."""

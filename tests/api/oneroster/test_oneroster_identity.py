@@ -146,3 +146,27 @@ def test_the_demo_roster_follows_the_rule():
     assert (
         identity.default_home_page(school) == f"https://id.{school['identifier'].lower()}.kakehashi.example"
     )
+
+
+def test_the_home_page_command(app, roster, database_uri):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    runner = CliRunner()
+    env = {"MONGODB_URI": database_uri, "MONGODB_DB": "kakehashi_test"}
+
+    def run(*arguments):
+        return runner.invoke(main, ["roster", "homepage", *arguments], env=env)
+
+    assert run("school-a").output.strip() == SCHOOL_A
+    assert (
+        run("school-a", "https://accounts.wakabadai.example").output.strip()
+        == "https://accounts.wakabadai.example"
+    )
+    with app.app_context():
+        assert identity.home_page("school-a") == "https://accounts.wakabadai.example"
+    assert run("school-a", "--default").output.strip() == SCHOOL_A
+    refused = run("nowhere", "https://x.example")
+    assert refused.exit_code == 1 and "nowhere" in refused.output
+    assert run("school-a", "not a url").exit_code == 1
