@@ -47,17 +47,18 @@ SERVICES = {
     ),
 }
 PARSER = StrictArgumentsParser()
+INT32_MAX = 2**31 - 1  # limit and offset are int32 in the OneRoster binding
 
 
 class CollectionArgs(ma.Schema):
     limit = ma.fields.Integer(
         load_default=service.DEFAULT_LIMIT,
-        validate=ma.validate.Range(min=1),
+        validate=ma.validate.Range(min=1, max=INT32_MAX),
         metadata={
             "description": f"Records per response (default 100; at most {service.MAX_LIMIT} are served)"
         },
     )
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=INT32_MAX))
     sort = ma.fields.String(metadata={"description": "Field to sort on (default: sourcedId)"})
     orderBy = ma.fields.String(validate=ma.validate.OneOf(["asc", "desc"]), load_default="asc")
     filter = ma.fields.String(
@@ -171,9 +172,13 @@ _COLLECTION_PARAMETERS = [
         "name": "limit",
         "in": "query",
         "description": f"Records per response (default 100; a larger limit is served as {service.MAX_LIMIT})",
-        "schema": {"type": "integer", "minimum": 1, "default": service.DEFAULT_LIMIT},
+        "schema": {"type": "integer", "format": "int32", "minimum": 1, "default": service.DEFAULT_LIMIT},
     },
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "format": "int32", "minimum": 0, "default": 0},
+    },
     {
         "name": "sort",
         "in": "query",

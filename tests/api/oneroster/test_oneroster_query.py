@@ -75,7 +75,18 @@ def test_limit_above_the_maximum_is_served_as_the_maximum(client, roster, roster
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=0", "limit=-1", "limit=ten", "offset=-1", "orderBy=up", "page=2", "sort=shoeSize"]
+    "query",
+    [
+        "limit=0",
+        "limit=-1",
+        "limit=ten",
+        "offset=-1",
+        "offset=99999999999999999999",
+        "limit=2147483648",
+        "orderBy=up",
+        "page=2",
+        "sort=shoeSize",
+    ],
 )
 def test_bad_paging_and_sorting_parameters_are_400(client, roster, roster_headers, query):
     response = client.get(f"{V12}/users?{query}", headers=roster_headers)
