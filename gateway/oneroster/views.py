@@ -77,7 +77,7 @@ def _representation(version: str) -> Representation:
     return Representation(version, public + prefix, public + resources)
 
 
-def link_header(page: service.Page) -> str | None:
+def link_header(page: service.Page) -> str:
     """RFC 8288 links to the first, previous, next and last pages, keeping the other parameters."""
     base = current_app.config["KAKEHASHI_PUBLIC_URL"].rstrip("/") + request.path
     kept = [
