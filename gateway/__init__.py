@@ -18,6 +18,7 @@ from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMEN
 from gateway.oneroster.documents import DOCUMENTS as ROSTER_IDENTITY_DOCUMENTS
 from gateway.oneroster.repository import DOCUMENTS as ROSTER_DOCUMENTS
 from gateway.storage.connection import connect
+from gateway.units.documents import DOCUMENTS as UNIT_DOCUMENTS
 
 # Every stored document type, for index creation and test clean-up.
 DOCUMENTS = (
@@ -28,6 +29,7 @@ DOCUMENTS = (
     *DEMO_DOCUMENTS,
     *ROSTER_DOCUMENTS,
     *ROSTER_IDENTITY_DOCUMENTS,
+    *UNIT_DOCUMENTS,
 )
 
 
@@ -42,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from gateway.lrs.activities import views as activity_views
     from gateway.lrs.xapi_documents import views as document_views
     from gateway.oneroster import views as oneroster_views
+    from gateway.units import views as unit_views
 
     app = Flask(__name__)
     app.config.update(OPENAPI_SETTINGS)
@@ -66,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(lrs_views.blp)
     api.register_blueprint(document_views.blp)
     api.register_blueprint(activity_views.blp)
+    api.register_blueprint(unit_views.blp)
     oneroster_views.register(app, api)
     app.register_blueprint(docs.blp)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, "/xapi/", app.config["MAX_CONTENT_LENGTH"])

@@ -177,6 +177,31 @@ def clients_create(name: str, role: str, scope: str, organisation: str | None, a
 
 
 @main.group()
+def units() -> None:
+    """Curriculum units (MEXT 学習指導要領コード tables)."""
+
+
+@units.command("load")
+@click.option("--table", "tables", multiple=True, type=click.Choice(["82V11", "83V11", "84V10"]),
+              help="Load only this table (repeatable); default all three.")
+def units_load(tables: tuple[str, ...]) -> None:
+    """Load the code tables of mappings/course-of-study/ into the database (idempotent)."""
+    from gateway.units.service import load_tables
+    from gateway.units.tables import TableError
+
+    with app_context():
+        try:
+            report = load_tables(list(tables) or None)
+        except TableError as error:
+            raise click.ClickException(str(error)) from None
+    for name, counts in report.items():
+        click.echo(
+            f"{name}: {counts['rows']} rows read, {counts['inserted']} inserted, "
+            f"{counts['updated']} updated, {counts['removed']} removed, {counts['stored']} stored"
+        )
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 

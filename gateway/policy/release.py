@@ -141,3 +141,12 @@ def release_roster(principal: Principal, access: str, entity: str, records: list
     if not withheld:
         return records
     return [{key: value for key, value in record.items() if key not in withheld} for record in records]
+
+
+def release_units(principal: Principal | None, units: list[dict]) -> list[dict]:
+    """Curriculum units (学習指導要領コード rows) as they may leave the gateway. They are public
+    reference data (MEXT open data), so any authenticated client may read them whatever its
+    scopes; the views still require authentication, keeping every API read attributable."""
+    if principal is None:
+        raise Forbidden("curriculum units are released to authenticated clients only", code="insufficient_scope")
+    return units

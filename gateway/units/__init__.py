@@ -1,0 +1,1 @@
+"""Curriculum units: the MEXT 学習指導要領コード tables, crosswalks and the prerequisite graph."""

@@ -1,0 +1,73 @@
+"""HTTP endpoints of the curriculum units (学習指導要領コード): thin views over gateway.units.service.
+
+Reads need HTTP Basic client credentials (any registered client: the tables are public reference
+data, released by gateway.policy.release.release_units)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import g, jsonify
+
+from gateway.auth.http import authenticate_request
+from gateway.extensions import Blueprint
+from gateway.units import service
+from gateway.units.codes import SCHOOL_TYPES
+
+blp = Blueprint(
+    "units",
+    __name__,
+    url_prefix="/units",
+    description="Curriculum units: the MEXT 学習指導要領コード tables (elementary, lower- and upper-secondary)",
+)
+
+
+@blp.before_request
+def _authenticate() -> None:
+    authenticate_request("Kakehashi")
+
+
+class UnitSearchArgs(ma.Schema):
+    subject = ma.fields.String(
+        metadata={
+            "description": "Subject name as in the tables (数学, 算数, 国語...) or a code prefix "
+            "of 3 characters (subject, e.g. 835) or 4 (course, e.g. 8451 数学Ⅰ)"
+        }
+    )
+    grade = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=6),
+        metadata={"description": "School grade (学年) the unit is for"},
+    )
+    schoolType = ma.fields.String(
+        validate=ma.validate.OneOf(sorted(set(SCHOOL_TYPES.values()))),
+        metadata={"description": "School type: elementary, lower_secondary, upper_secondary"},
+    )
+    q = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "Text the unit contains (Japanese; full-/half-width and spacing ignored)"},
+    )
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))
+    limit = ma.fields.Integer(
+        load_default=service.DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=service.MAX_LIMIT)
+    )
+
+
+@blp.route("")
+@blp.arguments(UnitSearchArgs, location="query", as_kwargs=True)
+@blp.response(200, description="A page of units in table order, with the total in X-Total-Count")
+@blp.doc(security=[{"basicAuth": []}])
+def search_units(subject=None, grade=None, schoolType=None, q=None, offset=0, limit=service.DEFAULT_LIMIT):  # noqa: N803
+    """Search the units by subject, grade and Japanese text."""
+    total, units = service.search(
+        g.principal, subject=subject, grade=grade, school_type=schoolType, q=q, offset=offset, limit=limit
+    )
+    response = jsonify({"units": units, "total": total, "offset": offset, "limit": limit})
+    response.headers["X-Total-Count"] = str(total)
+    return response
+
+
+@blp.route("/<code>")
+@blp.response(200, description="The unit: text, parent, children, school type, subject, grades")
+@blp.doc(security=[{"basicAuth": []}])
+def get_unit(code):
+    """One unit by its 16-character 学習指導要領コード (400 when malformed, 404 when unknown)."""
+    return jsonify(service.unit(g.principal, code))
