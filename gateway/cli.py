@@ -201,6 +201,32 @@ def units_load(tables: tuple[str, ...]) -> None:
         )
 
 
+@units.command("check")
+def units_check() -> None:
+    """Validate the crosswalks and the prerequisite graph against the code tables (no database)."""
+    from gateway.units.prerequisites import PrerequisiteGraphError
+    from gateway.units.service import crosswalks, prerequisite_graph
+
+    failed = False
+    for name, walk in crosswalks().items():
+        codes = {code for mapped in walk.mapping.values() for code in mapped}
+        click.echo(f"crosswalk {name}: {len(walk.mapping)} source ids mapped to {len(codes)} codes")
+        for problem in walk.problems:
+            failed = True
+            click.echo(f"  {problem}")
+    try:
+        graph = prerequisite_graph()
+    except PrerequisiteGraphError as error:
+        failed = True
+        for problem in error.problems:
+            click.echo(f"prerequisites: {problem}")
+    else:
+        edges = sum(len(f) for f in graph.foundations.values())
+        click.echo(f"prerequisites: {edges} edges over {len(graph.codes())} units, acyclic")
+    if failed:
+        raise SystemExit(1)
+
+
 @main.group()
 def demo() -> None:
     """Demo data."""

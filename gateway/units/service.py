@@ -3,11 +3,15 @@ through gateway.policy.release."""
 
 from __future__ import annotations
 
+import functools
+
 from gateway.auth.service import Principal
 from gateway.errors import NotFound
 from gateway.policy.release import release_units
 from gateway.units import repository
 from gateway.units.codes import SCHOOL_TYPE_NAMES, parse_code
+from gateway.units.crosswalks import Crosswalk, read_crosswalks
+from gateway.units.prerequisites import PrerequisiteGraph, prerequisite_paths, read_graph
 from gateway.units.tables import TABLES, read_table, search_form
 
 DEFAULT_LIMIT = 50
@@ -75,3 +79,41 @@ def search(
         limit=min(limit, MAX_LIMIT),
     )
     return total, release_units(principal, [representation(u) for u in units])
+
+
+@functools.cache
+def table_codes() -> frozenset[str]:
+    """Every code of the shipped tables (read from the files: the mapping data is validated
+    against the tables themselves, whatever the database holds)."""
+    return frozenset(record.code.code for name in TABLES for record in read_table(name))
+
+
+@functools.cache
+def prerequisite_graph() -> PrerequisiteGraph:
+    return read_graph(prerequisite_paths(), set(table_codes()))
+
+
+def crosswalks() -> dict[str, Crosswalk]:
+    return read_crosswalks(set(table_codes()))
+
+
+def _with_headings(entries: list[dict]) -> list[dict]:
+    units = repository.find_units(entry["code"] for entry in entries)
+    return [
+        {**entry, "heading": units[entry["code"]]["heading"] if entry["code"] in units else None}
+        for entry in entries
+    ]
+
+
+def foundations(principal: Principal, code_text: str) -> dict:
+    """The units `code` builds on, transitively, with depth (1 = direct foundation)."""
+    found = require_known(code_text)
+    entries = _with_headings(prerequisite_graph().foundations_of(found["_id"]))
+    return {"code": found["_id"], "foundations": release_units(principal, entries)}
+
+
+def building_on(principal: Principal, code_text: str) -> dict:
+    """The units that build on `code`, transitively, with depth (1 = builds on it directly)."""
+    found = require_known(code_text)
+    entries = _with_headings(prerequisite_graph().units_building_on(found["_id"]))
+    return {"code": found["_id"], "buildsOn": release_units(principal, entries)}

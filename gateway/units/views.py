@@ -71,3 +71,19 @@ def search_units(subject=None, grade=None, schoolType=None, q=None, offset=0, li
 def get_unit(code):
     """One unit by its 16-character 学習指導要領コード (400 when malformed, 404 when unknown)."""
     return jsonify(service.unit(g.principal, code))
+
+
+@blp.route("/<code>/foundations")
+@blp.response(200, description="Foundational units, transitively: code, depth (1 = direct), via, rationale")
+@blp.doc(security=[{"basicAuth": []}])
+def unit_foundations(code):
+    """The units a unit builds on (prerequisite graph, mathematics), nearest first."""
+    return jsonify(service.foundations(g.principal, code))
+
+
+@blp.route("/<code>/builds-on")
+@blp.response(200, description="Units building on this one, transitively: code, depth, via, rationale")
+@blp.doc(security=[{"basicAuth": []}])
+def units_building_on(code):
+    """The units that build on a unit (prerequisite graph, mathematics), nearest first."""
+    return jsonify(service.building_on(g.principal, code))

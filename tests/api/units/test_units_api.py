@@ -113,3 +113,15 @@ def test_cli_reports_counts(app, monkeypatch, database_uri):
     assert result.exit_code == 0, result.output
     assert "83V11: 2190 rows read" in result.output
     assert "2190 stored" in result.output
+
+
+def test_foundations_and_builds_on(client, loaded, auth):
+    body = client.get("/units/8451503311000000/foundations", headers=auth).get_json()
+    first = body["foundations"][0]
+    assert first["code"] == "8350233311100000" and first["depth"] == 1 and first["rationale"]
+    assert first["heading"].startswith("(ｱ)")
+    assert {"8350213311200000", "8250263311100000"} <= {f["code"] for f in body["foundations"]}
+    body = client.get("/units/8350223311100000/builds-on", headers=auth).get_json()
+    assert {u["code"] for u in body["buildsOn"]} >= {"8350233311100000", "8451503311000000"}
+    assert client.get("/units/8451509990000000/foundations", headers=auth).status_code == 404
+    assert client.get("/units/8451503311000000/foundations").status_code == 401
