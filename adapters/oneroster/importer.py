@@ -384,7 +384,7 @@ class RosterImport:
                     )
                     continue
                 first_line[sourced_id] = line
-            for ref in result.references:
+            for ref in result.references if result.status != "tobedeleted" else ():
                 if ref.target == entity or ref.target not in self._finished_targets(entity):
                     self.deferred.append((name, ref))
                 else:

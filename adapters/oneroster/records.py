@@ -87,10 +87,12 @@ class RowReader:
 
     def read(self, line: int, row: dict[str, str]) -> RowResult:
         self.line, self.errors, self.row, self.refs = line, 0, row, []
-        for column in self.required:
+        status = row.get("status") or None
+        # A delta row that deletes a record needs only to name it.
+        deleting = self.mode == "delta" and status == "tobedeleted"
+        for column in ("sourcedId",) if deleting else self.required:
             if not row.get(column):
                 self.issue("required-value", column)
-        status = row.get("status") or None
         modified = None
         if status is not None and status not in ("active", "tobedeleted"):
             self.issue("enum", "status", value=status, allowed="active, tobedeleted")
