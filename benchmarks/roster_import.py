@@ -177,8 +177,12 @@ print(json.dumps({
 
 
 def run_import(uri: str, path: Path, kind: str) -> dict:
+    started = time.perf_counter()
     output = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), uri, str(path), kind],
-                            check=True, capture_output=True, text=True)  # fmt: skip
+                            capture_output=True, text=True)  # fmt: skip
+    if output.returncode != 0:
+        return {"failed": True, "seconds": round(time.perf_counter() - started, 2),
+                "error": output.stderr.strip().splitlines()[-1] if output.stderr.strip() else ""}  # fmt: skip
     result = json.loads(output.stdout.strip().splitlines()[-1])
     result["rows_per_s"] = round(result["rows"] / result["seconds"], 1) if result["seconds"] else None
     return result
@@ -224,8 +228,9 @@ def main() -> None:
             if not args.skip_write:
                 report["import"] = run_import(uri, temp / "set", "write")
                 print("import", report["import"], flush=True)
-                report["reimport_unchanged"] = run_import(uri, temp / "set", "write")
-                print("re-import", report["reimport_unchanged"], flush=True)
+                if not report["import"].get("failed"):
+                    report["reimport_unchanged"] = run_import(uri, temp / "set", "write")
+                    print("re-import", report["reimport_unchanged"], flush=True)
         finally:
             if server:
                 server.stop()

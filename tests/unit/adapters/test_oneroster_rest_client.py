@@ -1,0 +1,183 @@
+"""The OneRoster REST consumer against a provider played by `responses`: OAuth2 client credentials,
+paging, delta filter, retries, and clear errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import responses
+from responses import matchers
+
+from adapters.oneroster.rest_client import (
+    MalformedPayloadError,
+    OneRosterRestClient,
+    ProviderAuthenticationError,
+    ProviderConfig,
+    ProviderForbiddenError,
+    ProviderUnavailableError,
+    row_of,
+)
+
+BASE = "https://sis.example.jp"
+TOKEN = "https://sis.example.jp/oauth/token"
+USERS = f"{BASE}/ims/oneroster/rostering/v1p2/users"
+
+
+def config(**overrides) -> ProviderConfig:
+    return ProviderConfig(BASE, TOKEN, "kakehashi", "secret", page_size=2, **overrides)
+
+
+def token(rsps, status=200):
+    body = {"access_token": "t0k3n", "token_type": "Bearer", "expires_in": 3600}
+    if status != 200:
+        body = {"error": "invalid_client"}
+    return rsps.add(responses.POST, TOKEN, json=body, status=status)
+
+
+def user(n: int) -> dict:
+    return {"sourcedId": f"u{n}", "status": "active", "dateLastModified": "2026-04-01T00:00:00.000Z"}
+
+
+@responses.activate
+def test_pages_with_offset_until_x_total_count_with_a_bearer_token():
+    token(responses)
+    for offset, items in ((0, [user(1), user(2)]), (2, [user(3)])):
+        responses.add(
+            responses.GET,
+            USERS,
+            json={"users": items},
+            headers={"X-Total-Count": "3"},
+            match=[matchers.query_param_matcher({"limit": "2", "offset": str(offset)})],
+        )
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    assert [u["sourcedId"] for u in client.collection("users")] == ["u1", "u2", "u3"]
+    token_call = responses.calls[0].request
+    assert "grant_type=client_credentials" in str(token_call.body)
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer t0k3n"
+
+
+@responses.activate
+def test_follows_link_next_and_sends_the_delta_filter():
+    token(responses)
+    responses.add(
+        responses.GET,
+        USERS,
+        json={"users": [user(1), user(2)]},
+        headers={"Link": f'<{USERS}?limit=2&offset=2&page=b>; rel="next"'},
+        match=[
+            matchers.query_param_matcher(
+                {"limit": "2", "offset": "0", "filter": "dateLastModified>'2026-05-01T09:30:00.000Z'"}
+            )
+        ],
+    )
+    responses.add(
+        responses.GET,
+        USERS,
+        json={"users": [user(3)]},
+        match=[matchers.query_param_matcher({"limit": "2", "offset": "2", "page": "b"})],
+    )
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    since = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    assert [u["sourcedId"] for u in client.collection("users", since)] == ["u1", "u2", "u3"]
+
+
+@responses.activate
+def test_retries_429_and_5xx_honouring_retry_after():
+    token(responses)
+    responses.add(responses.GET, USERS, status=429, headers={"Retry-After": "7"})
+    responses.add(responses.GET, USERS, status=503)
+    responses.add(responses.GET, USERS, json={"users": [user(1)]})
+    waits = []
+    client = OneRosterRestClient(config(backoff_seconds=1.0), sleep=waits.append)
+    assert [u["sourcedId"] for u in client.collection("users")] == ["u1"]
+    assert waits[0] == 7
+    assert 0.5 <= waits[1] <= 2.0  # backoff 1 s × 2¹ with jitter
+
+
+@responses.activate
+def test_gives_up_after_the_retries_with_a_clear_error():
+    token(responses)
+    responses.add(responses.GET, USERS, status=500, json={"imsx_description": "database down"})
+    client = OneRosterRestClient(config(max_retries=2), sleep=lambda s: None)
+    with pytest.raises(ProviderUnavailableError, match="500 \\(database down\\), still after 2 retries"):
+        list(client.collection("users"))
+    assert len([c for c in responses.calls if c.request.method == "GET"]) == 3
+
+
+@responses.activate
+def test_401_renews_the_token_once_then_fails_clearly():
+    token(responses)
+    responses.add(responses.GET, USERS, status=401)
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    with pytest.raises(ProviderAuthenticationError, match="401 Unauthorized"):
+        list(client.collection("users"))
+    assert [c.request.method for c in responses.calls] == ["POST", "GET", "POST", "GET"]
+
+
+@responses.activate
+def test_refused_client_credentials_are_reported():
+    token(responses, status=401)
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    with pytest.raises(ProviderAuthenticationError, match="refused the client credentials: invalid_client"):
+        list(client.collection("users"))
+
+
+@responses.activate
+def test_403_names_the_missing_scope_problem():
+    token(responses)
+    responses.add(
+        responses.GET, USERS, status=403, json={"imsx_codeMajor": "failure", "imsx_description": "scope"}
+    )
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    with pytest.raises(ProviderForbiddenError, match="403 Forbidden \\(scope\\)"):
+        list(client.collection("users"))
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("not json", "not JSON"),
+        ({"orgs": []}, "no 'users' list"),
+        ({"users": [{"name": "no id"}]}, "users\\[0\\] is not a record with a sourcedId"),
+    ],
+)
+@responses.activate
+def test_malformed_payloads_are_reported(body, message):
+    token(responses)
+    if isinstance(body, str):
+        responses.add(responses.GET, USERS, body=body)
+    else:
+        responses.add(responses.GET, USERS, json=body)
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    with pytest.raises(MalformedPayloadError, match=message):
+        list(client.collection("users"))
+
+
+def test_json_records_become_csv_rows():
+    klass = {
+        "sourcedId": "c1",
+        "status": "active",
+        "title": "1年1組",
+        "course": {"href": "x", "sourcedId": "co1", "type": "course"},
+        "school": {"sourcedId": "s1", "type": "org"},
+        "terms": [
+            {"sourcedId": "t1", "type": "academicSession"},
+            {"sourcedId": "t2", "type": "academicSession"},
+        ],
+        "grades": ["J1"],
+        "classType": "homeroom",
+        "metadata": {"jp.specialNeeds": False},
+    }
+    row = row_of("classes", klass, "1.2")
+    assert row["courseSourcedId"] == "co1" and row["schoolSourcedId"] == "s1"
+    assert row["termSourcedIds"] == "t1,t2" and row["grades"] == "J1"
+    assert row["metadata.jp.specialNeeds"] == "false"
+    legacy_user = {
+        "sourcedId": "u1",
+        "role": "student",
+        "orgs": [{"sourcedId": "s1", "type": "org"}],
+        "enabledUser": True,
+    }
+    row = row_of("users", legacy_user, "1.1")
+    assert row["orgSourcedIds"] == "s1" and row["role"] == "student" and row["enabledUser"] == "true"
