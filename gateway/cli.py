@@ -182,8 +182,13 @@ def units() -> None:
 
 
 @units.command("load")
-@click.option("--table", "tables", multiple=True, type=click.Choice(["82V11", "83V11", "84V10"]),
-              help="Load only this table (repeatable); default all three.")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    type=click.Choice(["82V11", "83V11", "84V10"]),
+    help="Load only this table (repeatable); default all three.",
+)
 def units_load(tables: tuple[str, ...]) -> None:
     """Load the code tables of mappings/course-of-study/ into the database (idempotent)."""
     from gateway.units.service import load_tables
@@ -361,6 +366,56 @@ def roster_homepage(org: str, url: str | None, reset: bool) -> None:
         except GatewayError as error:
             raise click.ClickException(error.message) from None
     click.echo(home_page)
+
+
+@roster.command("pull")
+@click.option("--base-url", required=True, help="The provider's base URL (the OneRoster path is added).")
+@click.option("--token-url", required=True, help="Its OAuth2 token endpoint.")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True, envvar="KAKEHASHI_ONEROSTER_CLIENT_SECRET", show_envvar=True)
+@click.option(
+    "--oneroster-version", "version", type=click.Choice(["1.1", "1.2"]), default="1.2", show_default=True
+)
+@click.option("--scope", default=None, help="Scopes to ask for (space-separated).")
+@click.option("--name", default=None, help="The import source name (default: the base URL).")
+@click.option("--since", type=click.DateTime(), default=None, help="Delta: only what changed since (UTC).")
+@click.option("--delta", is_flag=True, help="Delta since the newest record already pulled from this source.")
+@click.option("--dry-run", is_flag=True)
+@click.option("--profile", type=click.Choice(["jp"]), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def roster_pull(
+    base_url,
+    token_url,
+    client_id,
+    client_secret,
+    version,
+    scope,
+    name,
+    since,
+    delta,
+    dry_run,
+    profile,
+    as_json,
+):
+    """Pull a roster from a OneRoster 1.1/1.2 REST provider and import it. Exits 1 when rejected."""
+    from datetime import UTC
+
+    from adapters.oneroster.rest_client import ProviderConfig, ProviderError, pull_roster
+    from gateway.oneroster import repository
+
+    config = ProviderConfig(base_url, token_url, client_id, client_secret, version, scope, name or base_url)
+    with app_context():
+        if delta and since is None:
+            since = repository.latest_modification("users", config.name)
+        elif since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        try:
+            result = pull_roster(config, since=since, dry_run=dry_run, profile=profile)
+        except ProviderError as error:
+            raise click.ClickException(str(error)) from None
+    _print_import_result(result, as_json, "both", None)
+    if result.rejected:
+        sys.exit(1)
 
 
 @main.group()
