@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from adapters.oneroster import columns as c
 from adapters.oneroster.report import Issue
+from gateway.oneroster.model import DEMOGRAPHIC_FLAGS
 
 UUID_V4 = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
@@ -459,15 +460,7 @@ class RowReader:
 
     def _demographics(self, row) -> dict:
         record = {"birthDate": self.date("birthDate"), "sex": self.enum("sex", c.SEXES)}
-        for column in (
-            "americanIndianOrAlaskaNative",
-            "asian",
-            "blackOrAfricanAmerican",
-            "nativeHawaiianOrOtherPacificIslander",
-            "white",
-            "demographicRaceTwoOrMoreRaces",
-            "hispanicOrLatinoEthnicity",
-        ):
+        for column in DEMOGRAPHIC_FLAGS:
             record[column] = self.boolean(column)
         for column in (
             "countryOfBirthCode",

@@ -86,7 +86,8 @@ def batches() -> Collection:
     return StatementBatch._get_collection()
 
 
-def _values(record: dict, field: str) -> list:
+def lookup_values(record: dict, field: str) -> list:
+    """A lookup field of a record as a list (a field holds a value, a list of values, or nothing)."""
     value = record.get(field)
     if value is None:
         return []
@@ -100,8 +101,8 @@ def _key(field: str, value: str) -> str:
 def _record_keys(record: dict) -> set[str]:
     keys = set()
     for field in LOOKUP_FIELDS:
-        direct = set(_values(record, DIRECT_FIELD[field])) if field in DIRECT_FIELD else ()
-        keys.update(_key(field, value) for value in _values(record, field) if value not in direct)
+        direct = set(lookup_values(record, DIRECT_FIELD[field])) if field in DIRECT_FIELD else ()
+        keys.update(_key(field, value) for value in lookup_values(record, field) if value not in direct)
     return keys
 
 
@@ -188,7 +189,7 @@ def _unpack(batch: dict, positions: Iterable[int] | None = None) -> Iterator[dic
         record["voided"] = record["_id"] in voided
         record["position"] = (batch["_id"], index)
         for field, values in (adopted.get(record["_id"]) or {}).items():
-            record[field] = list(dict.fromkeys([*_values(record, field), *values]))
+            record[field] = list(dict.fromkeys([*lookup_values(record, field), *values]))
         yield record
 
 
@@ -238,7 +239,7 @@ def find_targeting(ids: Iterable[str]) -> list[dict]:
         record
         for batch in batches().find({"keys": {"$in": keys}}, {"keys": 0, "ids": 0})
         for record in _unpack(batch, _positions_holding(batch, keys))
-        if wanted & {_key("targets", target) for target in _values(record, "targets")}
+        if wanted & {_key("targets", target) for target in lookup_values(record, "targets")}
     ]
 
 
@@ -313,8 +314,8 @@ class _Filter:
         if record["voided"]:
             return False
         for field, value in self.conditions:
-            if value not in _values(record, field) and not (
-                field in DIRECT_FIELD and value in _values(record, DIRECT_FIELD[field])
+            if value not in lookup_values(record, field) and not (
+                field in DIRECT_FIELD and value in lookup_values(record, DIRECT_FIELD[field])
             ):
                 return False
         return True

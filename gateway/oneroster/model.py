@@ -24,6 +24,17 @@ class Field:
     target: str | None = None  # GUIDRef type, for ref/refs
 
 
+# The yes/no race and ethnicity fields of a demographics record (OneRoster 1.1 and 1.2).
+DEMOGRAPHIC_FLAGS = (
+    "americanIndianOrAlaskaNative",
+    "asian",
+    "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander",
+    "white",
+    "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity",
+)
+
 COMMON = {
     "sourcedId": Field("string"),
     "status": Field("string"),
@@ -115,18 +126,7 @@ ENTITY_FIELDS: dict[str, dict[str, Field]] = {
         **COMMON,
         "birthDate": Field("string"),
         "sex": Field("string"),
-        **{
-            flag: Field("flag")
-            for flag in (
-                "americanIndianOrAlaskaNative",
-                "asian",
-                "blackOrAfricanAmerican",
-                "nativeHawaiianOrOtherPacificIslander",
-                "white",
-                "demographicRaceTwoOrMoreRaces",
-                "hispanicOrLatinoEthnicity",
-            )
-        },
+        **{flag: Field("flag") for flag in DEMOGRAPHIC_FLAGS},
         "countryOfBirthCode": Field("string"),
         "stateOfBirthAbbreviation": Field("string"),
         "cityOfBirth": Field("string"),

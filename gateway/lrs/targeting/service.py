@@ -16,6 +16,7 @@ they gain its values then; and it is stored voided if one of them voided it (a v
 
 from __future__ import annotations
 
+from gateway.lrs.repository import lookup_values
 from gateway.lrs.targeting import repository
 from gateway.lrs.targeting.repository import LOOKUP_FIELDS
 
@@ -28,13 +29,6 @@ def target_of(statement: dict) -> str | None:
     if target.get("objectType") != "StatementRef":
         return None
     return str(target["id"]).lower()
-
-
-def _values(record: dict, name: str) -> list:
-    value = record.get(name)
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def _own_verb(record: dict) -> str | None:
@@ -57,7 +51,7 @@ def link_targets(records: list[dict]) -> dict[str, dict]:
         record = batch.get(record_id) or stored.get(record_id)
         if record is None:  # not stored yet: its values arrive with it
             return {name: [] for name in LOOKUP_FIELDS}, []
-        values = {name: _values(record, name) for name in LOOKUP_FIELDS}
+        values = {name: lookup_values(record, name) for name in LOOKUP_FIELDS}
         chain = list(record.get("targets") or [])
         target = target_of(record["statement"]) if record_id in batch else None
         if target is not None and target not in visiting:
@@ -93,7 +87,7 @@ def adopt_earlier_targeting(records: list[dict]) -> list[tuple[str, dict[str, li
     return [
         (
             target,
-            {name: _values(batch[target], name) for name in LOOKUP_FIELDS},
+            {name: lookup_values(batch[target], name) for name in LOOKUP_FIELDS},
             list(batch[target].get("targets") or []),
         )
         for target in targeted
