@@ -17,6 +17,8 @@ from gateway.lrs.documents import DOCUMENTS as LRS_DOCUMENTS
 from gateway.lrs.xapi_documents.models import DOCUMENTS as XAPI_DOCUMENT_DOCUMENTS
 from gateway.oneroster.documents import DOCUMENTS as ROSTER_IDENTITY_DOCUMENTS
 from gateway.oneroster.repository import DOCUMENTS as ROSTER_DOCUMENTS
+from gateway.policy.audit import DOCUMENTS as AUDIT_DOCUMENTS
+from gateway.policy.consent import DOCUMENTS as CONSENT_DOCUMENTS
 from gateway.storage.connection import connect
 from gateway.units.documents import DOCUMENTS as UNIT_DOCUMENTS
 
@@ -30,6 +32,8 @@ DOCUMENTS = (
     *ROSTER_DOCUMENTS,
     *ROSTER_IDENTITY_DOCUMENTS,
     *UNIT_DOCUMENTS,
+    *CONSENT_DOCUMENTS,
+    *AUDIT_DOCUMENTS,
 )
 
 

@@ -1,0 +1,497 @@
+"""Consents: what a student (or a guardian for a student) allowed a recipient to receive, for which
+purpose, which data categories and which period; the receipts (ISO/IEC TS 27560 fields); revocation.
+
+Nothing here is cached: every decision reads the `consents` collection, so a revocation or an expiry
+changes the very next request. `active_consents` answers a whole request's subjects in one query.
+
+Who may grant (`may_grant`), the age rule:
+- a student for themself when they are at least `KAKEHASHI_CONSENT_MIN_AGE` years old (default 15)
+  on the day of the grant, by the `birthDate` of their OneRoster demographics record;
+- a guardian (a roster user whose role is guardian, parent or relative, linked to the student by
+  the `agents` of either user) for a student younger than `ADULT_AGE` (18, 成年年齢) or of unknown age;
+- a student whose birthDate is unknown cannot consent alone: a guardian must (the conservative reading).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from mongoengine import DateTimeField, Document, ListField, StringField
+
+from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.resources import data_path
+
+DEFAULT_MIN_AGE = 15
+ADULT_AGE = 18
+GRANTOR_ROLES = ("student", "guardian")
+GUARDIAN_ROSTER_ROLES = ("guardian", "parent", "relative")
+# Used until profiles/data-categories.yaml exists (the engine owns that file; it wins when present).
+FALLBACK_PURPOSES = ("learning-support", "school-administration", "research")
+FALLBACK_CATEGORIES = (
+    "roster.identity",
+    "roster.kana",
+    "roster.contact",
+    "roster.demographics",
+    "roster.enrollment",
+    "assessment.periodic-test",
+    "assessment.mock-exam",
+    "process.study-time",
+    "process.achievement",
+    "process.backtracking",
+    "process.coaching-note",
+    "process.learning-alert",
+)
+RECEIPT_SCHEMA = "https://kakehashi.example/schema/consent-receipt/iso-27560/v1"
+MAX_PERIOD_DAYS = 3 * 366  # a consent longer than a school stage is a mistake, not a choice
+
+
+class Consent(Document):
+    """One consent of one subject to one recipient for one purpose (collection `consents`)."""
+
+    id = StringField(primary_key=True)
+    subject = StringField(required=True)  # student sourcedId (the PII principal)
+    granted_by = StringField(required=True)  # sourcedId of the student or the guardian
+    granted_by_role = StringField(required=True, choices=GRANTOR_ROLES)
+    recipient_client_id = StringField(required=True)
+    recipient_organisation = StringField()
+    purpose = StringField(required=True)
+    categories = ListField(StringField(), required=True)
+    valid_from = DateTimeField(required=True)
+    valid_until = DateTimeField(required=True)
+    created_at = DateTimeField(required=True)
+    # "electronic" (given through the gateway) or "paper" (a school/board recorded a signed form)
+    collection_method = StringField(required=True, default="electronic")
+    recorded_by = StringField()  # client id that recorded it
+    revoked_at = DateTimeField()
+    revoked_by = StringField()
+
+    meta = {
+        "collection": "consents",
+        "auto_create_index": False,
+        "indexes": [
+            # active_consents: recipient + subjects, then the period filters on the index entries
+            ("recipient_client_id", "subject", "valid_until"),
+            ("subject", "created_at"),
+            "granted_by",
+        ],
+    }
+
+
+DOCUMENTS = (Consent,)
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """An active consent as the policy engine sees it."""
+
+    id: str
+    subject: str
+    purpose: str
+    categories: frozenset[str]
+    valid_until: datetime
+
+
+# ---------------------------------------------------------------------------------------- catalog
+
+
+@lru_cache(maxsize=4)
+def _catalog_file(path: str, mtime: float) -> tuple[frozenset[str], frozenset[str]]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return _ids(data.get("purposes")), _ids(data.get("categories"))
+
+
+def _ids(section) -> frozenset[str]:
+    if isinstance(section, dict):
+        return frozenset(str(key) for key in section)
+    if isinstance(section, list):
+        return frozenset(str(item["id"]) if isinstance(item, dict) else str(item) for item in section)
+    return frozenset()
+
+
+def catalog() -> tuple[frozenset[str], frozenset[str]]:
+    """(purposes, categories) a consent may name: profiles/data-categories.yaml, else the fallback."""
+    path = data_path("profiles", "data-categories.yaml")
+    if path.is_file():
+        purposes, categories = _catalog_file(str(path), path.stat().st_mtime)
+        if purposes and categories:
+            return purposes, categories
+    return frozenset(FALLBACK_PURPOSES), frozenset(FALLBACK_CATEGORIES)
+
+
+# ------------------------------------------------------------------------------------- age rule
+
+
+def min_age() -> int:
+    """KAKEHASHI_CONSENT_MIN_AGE from the app config (else the environment), default 15."""
+    value = None
+    try:
+        from flask import current_app
+
+        value = current_app.config.get("KAKEHASHI_CONSENT_MIN_AGE")
+    except RuntimeError:  # outside an app context (CLI helpers, unit tests)
+        pass
+    if value in (None, ""):
+        value = os.environ.get("KAKEHASHI_CONSENT_MIN_AGE") or DEFAULT_MIN_AGE
+    return int(value)
+
+
+def age_on(birth_date: str | date | None, day: date) -> int | None:
+    """Full years on `day`, or None when the birth date is unknown or malformed."""
+    if isinstance(birth_date, str):
+        try:
+            birth_date = date.fromisoformat(birth_date[:10])
+        except ValueError:
+            return None
+    if not isinstance(birth_date, date):
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _birth_date(user: dict) -> str | None:
+    if user.get("birthDate"):
+        return user["birthDate"]
+    from gateway.oneroster import store
+
+    demographics = store.find_one("demographics", _sourced_id(user))
+    return (demographics or {}).get("birthDate")
+
+
+def _sourced_id(user: dict) -> str:
+    return user.get("sourcedId") or user.get("_id") or ""
+
+
+def _roster_roles(user: dict) -> set[str]:
+    roles = {role.get("role") for role in user.get("roles") or () if isinstance(role, dict)}
+    if user.get("role"):
+        roles.add(user["role"])
+    return roles
+
+
+def _agent_ids(user: dict) -> set[str]:
+    return {agent.get("sourcedId") for agent in user.get("agents") or () if isinstance(agent, dict)}
+
+
+def is_guardian_of(actor_user: dict, subject_user: dict) -> bool:
+    """The actor is a guardian/parent/relative linked to the subject through either user's `agents`."""
+    if not _roster_roles(actor_user) & set(GUARDIAN_ROSTER_ROLES):
+        return False
+    actor_id, subject_id = _sourced_id(actor_user), _sourced_id(subject_user)
+    return actor_id in _agent_ids(subject_user) or subject_id in _agent_ids(actor_user)
+
+
+def grantor_role(actor_user: dict, subject_user: dict, today: date | None = None) -> str | None:
+    """ "student" or "guardian" when the actor may consent for the subject (module docstring), else None."""
+    today = today or datetime.now(UTC).date()
+    age = age_on(_birth_date(subject_user), today)
+    if _sourced_id(actor_user) == _sourced_id(subject_user):
+        if "student" in _roster_roles(subject_user) and age is not None and age >= min_age():
+            return "student"
+        return None
+    if is_guardian_of(actor_user, subject_user) and (age is None or age < ADULT_AGE):
+        return "guardian"
+    return None
+
+
+def may_grant(actor_user: dict, subject_user: dict) -> bool:
+    """Whether `actor_user` may consent for `subject_user` (both roster users, stored 1.2 shape)."""
+    return grantor_role(actor_user, subject_user) is not None
+
+
+# ---------------------------------------------------------------------------------- life cycle
+
+
+def _utc(value: datetime | None, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise BadRequest(f"{field} must be a date-time", details={"field": field})
+    if value.tzinfo is None:
+        raise BadRequest(f"{field} must carry a time zone", details={"field": field})
+    return value.astimezone(UTC).replace(microsecond=(value.microsecond // 1000) * 1000)
+
+
+def grant_consent(
+    *,
+    subject: str,
+    granted_by: str,
+    granted_by_role: str,
+    recipient_client_id: str,
+    purpose: str,
+    categories: Iterable[str],
+    valid_from: datetime,
+    valid_until: datetime,
+    recipient_organisation: str | None = None,
+    collection_method: str = "electronic",
+    recorded_by: str | None = None,
+) -> dict:
+    """Stores a consent and returns its receipt. Checks the form of the grant (purpose and categories
+    from the catalog, a period that ends after it starts and not in the past); who may grant is the
+    caller's check (`may_grant`), done where the actor is authenticated."""
+    purposes, known_categories = catalog()
+    for field, value in (
+        ("subject", subject),
+        ("granted_by", granted_by),
+        ("recipient", recipient_client_id),
+    ):
+        if not isinstance(value, str) or not value.strip():
+            raise BadRequest(f"{field} must be a non-empty string", details={"field": field})
+    if granted_by_role not in GRANTOR_ROLES:
+        raise BadRequest(
+            f"granted_by_role must be one of {', '.join(GRANTOR_ROLES)}", details={"field": "granted_by_role"}
+        )
+    if granted_by_role == "student" and granted_by != subject:
+        raise BadRequest("a student grants consent for themself only", details={"field": "granted_by"})
+    if purpose not in purposes:
+        raise BadRequest(
+            f"unknown purpose {purpose!r}; known: {', '.join(sorted(purposes))}", details={"field": "purpose"}
+        )
+    category_list = list(dict.fromkeys(categories))
+    if not category_list:
+        raise BadRequest("categories must name at least one data category", details={"field": "categories"})
+    unknown = [category for category in category_list if category not in known_categories]
+    if unknown:
+        raise BadRequest(
+            f"unknown data categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}",
+            details={"field": "categories", "unknown": unknown},
+        )
+    if collection_method not in ("electronic", "paper"):
+        raise BadRequest(
+            "collection_method must be electronic or paper", details={"field": "collection_method"}
+        )
+    start, end = _utc(valid_from, "valid_from"), _utc(valid_until, "valid_until")
+    now = datetime.now(UTC)
+    if end <= start:
+        raise BadRequest("valid_until must be after valid_from", details={"field": "valid_until"})
+    if end <= now:
+        raise BadRequest("valid_until is in the past", details={"field": "valid_until"})
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise BadRequest(
+            f"a consent may last at most {MAX_PERIOD_DAYS} days", details={"field": "valid_until"}
+        )
+    consent = Consent(
+        id=str(uuid.uuid4()),
+        subject=subject,
+        granted_by=granted_by,
+        granted_by_role=granted_by_role,
+        recipient_client_id=recipient_client_id,
+        recipient_organisation=recipient_organisation,
+        purpose=purpose,
+        categories=category_list,
+        valid_from=start,
+        valid_until=end,
+        created_at=now.replace(microsecond=(now.microsecond // 1000) * 1000),
+        collection_method=collection_method,
+        recorded_by=recorded_by,
+    )
+    consent.validate()
+    Consent._get_collection().insert_one(consent.to_mongo().to_dict())
+    return receipt(consent.to_mongo().to_dict())
+
+
+def find_consent(consent_id: str) -> dict:
+    """The stored consent (raw document), or NotFound."""
+    document = Consent._get_collection().find_one({"_id": consent_id})
+    if document is None:
+        raise NotFound(f"no consent with id {consent_id!r}", details={"consent": consent_id})
+    return document
+
+
+def revoke_consent(consent_id: str, *, by: str) -> dict:
+    """Revokes a consent now (idempotent for an already revoked one: Conflict names when and by whom).
+    Returns the updated receipt."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=(now.microsecond // 1000) * 1000)
+    collection = Consent._get_collection()
+    result = collection.update_one(
+        {"_id": consent_id, "revoked_at": None}, {"$set": {"revoked_at": now, "revoked_by": by}}
+    )
+    document = find_consent(consent_id)
+    if result.modified_count == 0:
+        raise Conflict(
+            f"consent {consent_id} was already revoked",
+            code="consent_revoked",
+            details={"consent": consent_id, "revoked_at": _iso(document.get("revoked_at"))},
+        )
+    return receipt(document)
+
+
+def consent_status(document: dict, at: datetime | None = None) -> str:
+    """ "active", "pending" (starts later), "expired" or "revoked" at `at` (default now)."""
+    at = at or datetime.now(UTC)
+    if document.get("revoked_at") is not None and document["revoked_at"] <= at:
+        return "revoked"
+    if document["valid_until"] <= at:
+        return "expired"
+    if document["valid_from"] > at:
+        return "pending"
+    return "active"
+
+
+def consent_is_active(consent_id: str, at: datetime | None = None) -> bool:
+    """Whether the consent exists, has started, has not expired and is not revoked (one read)."""
+    document = Consent._get_collection().find_one(
+        {"_id": consent_id}, {"valid_from": 1, "valid_until": 1, "revoked_at": 1}
+    )
+    return document is not None and consent_status(document, at) == "active"
+
+
+def active_consents(
+    recipient_client_id: str, subjects: Iterable[str], at: datetime | None = None
+) -> dict[str, list[ConsentView]]:
+    """The active consents to `recipient_client_id` of each subject, in one query; subjects without
+    any are absent from the result."""
+    wanted = list(dict.fromkeys(subjects))
+    if not wanted:
+        return {}
+    at = at or datetime.now(UTC)
+    cursor = Consent._get_collection().find(
+        {
+            "recipient_client_id": recipient_client_id,
+            "subject": wanted[0] if len(wanted) == 1 else {"$in": wanted},
+            "valid_until": {"$gt": at},
+            "valid_from": {"$lte": at},
+            "revoked_at": None,
+        },
+        {"subject": 1, "purpose": 1, "categories": 1, "valid_until": 1},
+    )
+    found: dict[str, list[ConsentView]] = {}
+    for document in cursor:
+        found.setdefault(document["subject"], []).append(
+            ConsentView(
+                id=document["_id"],
+                subject=document["subject"],
+                purpose=document["purpose"],
+                categories=frozenset(document["categories"]),
+                valid_until=document["valid_until"],
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------------------------- queries
+
+
+def list_consents(
+    *,
+    subject: str | None = None,
+    recipient_client_id: str | None = None,
+    granted_by: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[int, list[dict]]:
+    """(total, receipts) of the consents matching the filters, newest first."""
+    query: dict = {}
+    if subject is not None:
+        query["subject"] = subject
+    if recipient_client_id is not None:
+        query["recipient_client_id"] = recipient_client_id
+    if granted_by is not None:
+        query["granted_by"] = granted_by
+    now = datetime.now(UTC)
+    if status == "active":
+        query.update({"revoked_at": None, "valid_from": {"$lte": now}, "valid_until": {"$gt": now}})
+    elif status == "revoked":
+        query["revoked_at"] = {"$ne": None}
+    elif status == "expired":
+        query.update({"revoked_at": None, "valid_until": {"$lte": now}})
+    elif status == "pending":
+        query.update({"revoked_at": None, "valid_from": {"$gt": now}})
+    collection = Consent._get_collection()
+    total = collection.count_documents(query)
+    documents = collection.find(query).sort([("created_at", -1), ("_id", 1)]).skip(offset).limit(limit)
+    return total, [receipt(document) for document in documents]
+
+
+def consents_of_subject(subject: str) -> list[dict]:
+    """Every consent of a subject (raw documents), for export and erasure."""
+    return list(Consent._get_collection().find({"subject": subject}).sort("created_at", 1))
+
+
+# ---------------------------------------------------------------------------------- receipts
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def receipt(document: dict, at: datetime | None = None) -> dict:
+    """The consent receipt: ISO/IEC TS 27560 elements that apply, in JSON (see README "Consent,
+    audit and data rights" for the mapping); `kakehashi` carries the gateway's own names."""
+    status = consent_status(document, at)
+    events = [
+        {
+            "eventTime": _iso(document["created_at"]),
+            "eventType": "consent-given",
+            "eventBy": document["granted_by"],
+            "eventByRole": document["granted_by_role"],
+            "eventState": "given",
+            "validityFrom": _iso(document["valid_from"]),
+            "validityUntil": _iso(document["valid_until"]),
+        }
+    ]
+    if document.get("revoked_at") is not None:
+        events.append(
+            {
+                "eventTime": _iso(document["revoked_at"]),
+                "eventType": "consent-withdrawn",
+                "eventBy": document.get("revoked_by"),
+                "eventState": "withdrawn",
+            }
+        )
+    elif status == "expired":
+        events.append(
+            {
+                "eventTime": _iso(document["valid_until"]),
+                "eventType": "consent-expired",
+                "eventState": "expired",
+            }
+        )
+    return {
+        "schemaVersion": RECEIPT_SCHEMA,
+        "recordId": document["_id"],
+        "piiPrincipalId": document["subject"],
+        "consentStatus": status,
+        "collectionMethod": document.get("collection_method", "electronic"),
+        "consentType": "explicit",
+        "jurisdiction": "JP",
+        "lawfulBasis": "consent",
+        "purposes": [
+            {
+                "purpose": document["purpose"],
+                "piiCategories": list(document["categories"]),
+                "recipients": [
+                    {
+                        "clientId": document["recipient_client_id"],
+                        "organisation": document.get("recipient_organisation"),
+                    }
+                ],
+            }
+        ],
+        "validityPeriod": {"from": _iso(document["valid_from"]), "until": _iso(document["valid_until"])},
+        "withdrawalMethod": f"POST /consents/{document['_id']}/revoke (or DELETE /consents/{document['_id']})",
+        "events": events,
+        "kakehashi": {
+            "id": document["_id"],
+            "subject": document["subject"],
+            "granted_by": document["granted_by"],
+            "granted_by_role": document["granted_by_role"],
+            "recipient_client_id": document["recipient_client_id"],
+            "recipient_organisation": document.get("recipient_organisation"),
+            "purpose": document["purpose"],
+            "categories": list(document["categories"]),
+            "valid_from": _iso(document["valid_from"]),
+            "valid_until": _iso(document["valid_until"]),
+            "created_at": _iso(document["created_at"]),
+            "recorded_by": document.get("recorded_by"),
+            "revoked_at": _iso(document.get("revoked_at")),
+            "revoked_by": document.get("revoked_by"),
+        },
+    }

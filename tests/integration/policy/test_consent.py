@@ -1,0 +1,153 @@
+"""Consent records: grant, receipt, revoke, expiry, active_consents in one query, the age rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.policy import consent as consents
+
+NOW = datetime.now(UTC)
+
+
+def grant(**overrides) -> dict:
+    arguments = dict(
+        subject="stu-1",
+        granted_by="stu-1",
+        granted_by_role="student",
+        recipient_client_id="client-a",
+        purpose="learning-support",
+        categories=["process.study-time", "assessment.mock-exam"],
+        valid_from=NOW - timedelta(minutes=1),
+        valid_until=NOW + timedelta(days=30),
+    )
+    arguments.update(overrides)
+    return consents.grant_consent(**arguments)
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+def test_grant_returns_a_27560_receipt(ctx):
+    receipt = grant(recipient_organisation="org-juku")
+    assert receipt["consentStatus"] == "active"
+    assert receipt["piiPrincipalId"] == "stu-1"
+    assert receipt["purposes"][0]["piiCategories"] == ["process.study-time", "assessment.mock-exam"]
+    assert receipt["purposes"][0]["recipients"] == [{"clientId": "client-a", "organisation": "org-juku"}]
+    assert receipt["events"][0]["eventState"] == "given"
+    assert consents.consent_is_active(receipt["recordId"])
+
+
+def test_revocation_is_immediate_and_once(ctx):
+    receipt = grant()
+    revoked = consents.revoke_consent(receipt["recordId"], by="stu-1")
+    assert revoked["consentStatus"] == "revoked"
+    assert revoked["events"][-1]["eventState"] == "withdrawn"
+    assert not consents.consent_is_active(receipt["recordId"])
+    assert consents.active_consents("client-a", ["stu-1"]) == {}
+    with pytest.raises(Conflict):
+        consents.revoke_consent(receipt["recordId"], by="stu-1")
+    with pytest.raises(NotFound):
+        consents.revoke_consent("no-such-consent", by="stu-1")
+
+
+def test_expired_and_pending_consents_are_not_active(ctx):
+    receipt = grant(valid_until=NOW + timedelta(days=1))
+    later = NOW + timedelta(days=2)
+    assert not consents.consent_is_active(receipt["recordId"], at=later)
+    assert consents.active_consents("client-a", ["stu-1"], at=later) == {}
+    pending = grant(subject="stu-2", granted_by="stu-2", valid_from=NOW + timedelta(days=3))
+    assert not consents.consent_is_active(pending["recordId"])
+    assert consents.consent_is_active(pending["recordId"], at=NOW + timedelta(days=4))
+
+
+def test_active_consents_groups_by_subject(ctx):
+    first = grant()
+    grant(
+        subject="stu-2", granted_by="guardian-2", granted_by_role="guardian", categories=["roster.identity"]
+    )
+    grant(subject="stu-3", granted_by="stu-3", recipient_client_id="client-b")
+    found = consents.active_consents("client-a", ["stu-1", "stu-2", "stu-3", "stu-4"])
+    assert set(found) == {"stu-1", "stu-2"}
+    view = found["stu-1"][0]
+    assert view.id == first["recordId"]
+    assert view.categories == frozenset({"process.study-time", "assessment.mock-exam"})
+    assert found["stu-2"][0].categories == frozenset({"roster.identity"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"purpose": "advertising"}, "purpose"),
+        ({"categories": []}, "categories"),
+        ({"categories": ["roster.shoe-size"]}, "categories"),
+        ({"valid_until": NOW - timedelta(days=1), "valid_from": NOW - timedelta(days=2)}, "valid_until"),
+        ({"valid_until": NOW - timedelta(days=2)}, "valid_until"),
+        ({"valid_from": datetime(2026, 1, 1)}, "valid_from"),
+        ({"granted_by_role": "teacher"}, "granted_by_role"),
+        ({"granted_by": "someone-else"}, "granted_by"),
+        ({"subject": ""}, "subject"),
+        ({"valid_until": NOW + timedelta(days=5000)}, "valid_until"),
+    ],
+)
+def test_bad_grants_name_the_field_and_store_nothing(ctx, overrides, field):
+    with pytest.raises(BadRequest) as error:
+        grant(**overrides)
+    assert error.value.details["field"] == field
+    assert consents.Consent.objects.count() == 0
+
+
+def student(sourced_id: str, born: date | None, agents=()) -> dict:
+    user = {
+        "sourcedId": sourced_id,
+        "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": "school-1"}}],
+        "agents": [{"sourcedId": agent, "type": "user"} for agent in agents],
+    }
+    if born:
+        user["birthDate"] = born.isoformat()
+    return user
+
+
+def guardian(sourced_id: str, agents=()) -> dict:
+    return {
+        "sourcedId": sourced_id,
+        "roles": [{"roleType": "primary", "role": "guardian", "org": {"sourcedId": "school-1"}}],
+        "agents": [{"sourcedId": agent, "type": "user"} for agent in agents],
+    }
+
+
+def years_ago(years: int, days: int = 0) -> date:
+    today = datetime.now(UTC).date()
+    return today.replace(year=today.year - years) - timedelta(days=days)
+
+
+def test_age_rule(ctx, app):
+    older = student("s-16", years_ago(16))
+    younger = student("s-14", years_ago(15) + timedelta(days=1), agents=["g-1"])
+    unknown = student("s-unknown", None)
+    adult = student("s-19", years_ago(19), agents=["g-1"])
+    parent = guardian("g-1")
+    assert consents.may_grant(older, older)
+    assert not consents.may_grant(younger, younger)  # 15 tomorrow
+    assert consents.may_grant(parent, younger)
+    assert not consents.may_grant(unknown, unknown)
+    assert consents.may_grant(
+        guardian("g-2", agents=["s-unknown"]), unknown
+    )  # linked from the guardian's side
+    assert not consents.may_grant(parent, older)  # not linked
+    assert not consents.may_grant(parent, adult)  # 18 or older decides alone
+    assert not consents.may_grant(older, younger)  # another student
+    app.config["KAKEHASHI_CONSENT_MIN_AGE"] = 13
+    assert consents.may_grant(younger, younger)
+
+
+def test_birth_date_read_from_roster_demographics(ctx):
+    from gateway.oneroster.repository import collection
+
+    collection("demographics").insert_one({"_id": "s-d", "birthDate": years_ago(16).isoformat()})
+    assert consents.may_grant(student("s-d", None), student("s-d", None))
