@@ -19,6 +19,7 @@ from gateway.oneroster.documents import DOCUMENTS as ROSTER_IDENTITY_DOCUMENTS
 from gateway.oneroster.repository import DOCUMENTS as ROSTER_DOCUMENTS
 from gateway.policy.audit import DOCUMENTS as AUDIT_DOCUMENTS
 from gateway.policy.consent import DOCUMENTS as CONSENT_DOCUMENTS
+from gateway.policy.rights import DOCUMENTS as RIGHTS_DOCUMENTS
 from gateway.storage.connection import connect
 from gateway.units.documents import DOCUMENTS as UNIT_DOCUMENTS
 
@@ -34,6 +35,7 @@ DOCUMENTS = (
     *UNIT_DOCUMENTS,
     *CONSENT_DOCUMENTS,
     *AUDIT_DOCUMENTS,
+    *RIGHTS_DOCUMENTS,
 )
 
 
@@ -48,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     from gateway.lrs.activities import views as activity_views
     from gateway.lrs.xapi_documents import views as document_views
     from gateway.oneroster import views as oneroster_views
+    from gateway.policy import audit_views, consent_views, rights_views
     from gateway.units import views as unit_views
 
     app = Flask(__name__)
@@ -74,6 +77,14 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(document_views.blp)
     api.register_blueprint(activity_views.blp)
     api.register_blueprint(unit_views.blp)
+    for blueprint in (
+        consent_views.blp,
+        consent_views.me_blp,
+        audit_views.blp,
+        audit_views.me_blp,
+        rights_views.blp,
+    ):
+        api.register_blueprint(blueprint)
     oneroster_views.register(app, api)
     app.register_blueprint(docs.blp)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, "/xapi/", app.config["MAX_CONTENT_LENGTH"])

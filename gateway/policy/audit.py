@@ -298,3 +298,15 @@ def query_entries(
 def find_entry(entry_id: str) -> dict | None:
     entry = _log().find_one({"_id": entry_id})
     return public_entry(entry) if entry else None
+
+
+def for_subject(entry: dict, subject: str) -> dict:
+    """An entry as its subject sees it (`/me/audit`): the other subjects' pseudonyms and decisions
+    about them left out, their number kept."""
+    mine = subject_pseudonyms([subject], create=False).get(subject)
+    shaped = {key: value for key, value in entry.items() if key != "subjects"}
+    shaped["subject_count"] = len(entry.get("subjects") or ())
+    shaped["decisions"] = [
+        decision for decision in entry.get("decisions") or () if decision.get("subject") in (None, mine)
+    ]
+    return shaped

@@ -69,6 +69,8 @@ class Consent(Document):
     # "electronic" (given through the gateway) or "paper" (a school/board recorded a signed form)
     collection_method = StringField(required=True, default="electronic")
     recorded_by = StringField()  # client id that recorded it
+    # the subject's orgs (schools, and their parent boards) at grant time: which schools see it
+    subject_organisations = ListField(StringField())
     revoked_at = DateTimeField()
     revoked_by = StringField()
 
@@ -79,6 +81,7 @@ class Consent(Document):
             # active_consents: recipient + subjects, then the period filters on the index entries
             ("recipient_client_id", "subject", "valid_until"),
             ("subject", "created_at"),
+            ("subject_organisations", "created_at"),
             "granted_by",
         ],
     }
@@ -215,6 +218,24 @@ def _utc(value: datetime | None, field: str) -> datetime:
     return value.astimezone(UTC).replace(microsecond=(value.microsecond // 1000) * 1000)
 
 
+def organisations_of_user(user: dict) -> list[str]:
+    """The orgs of a roster user's roles (and primaryOrg) and their parent orgs (a school's board)."""
+    from gateway.oneroster import store
+
+    direct = [
+        role["org"].get("sourcedId") for role in user.get("roles") or () if isinstance(role.get("org"), dict)
+    ]
+    if isinstance(user.get("primaryOrg"), dict):
+        direct.append(user["primaryOrg"].get("sourcedId"))
+    found = [org for org in dict.fromkeys(direct) if org]
+    for org_id in list(found):
+        org = store.find_one("orgs", org_id) or {}
+        parent = (org.get("parent") or {}).get("sourcedId") if isinstance(org.get("parent"), dict) else None
+        if parent and parent not in found:
+            found.append(parent)
+    return found
+
+
 def grant_consent(
     *,
     subject: str,
@@ -273,8 +294,12 @@ def grant_consent(
         raise BadRequest(
             f"a consent may last at most {MAX_PERIOD_DAYS} days", details={"field": "valid_until"}
         )
+    from gateway.oneroster import store
+
+    subject_user = store.find_one("users", subject)
     consent = Consent(
         id=str(uuid.uuid4()),
+        subject_organisations=organisations_of_user(subject_user) if subject_user else [],
         subject=subject,
         granted_by=granted_by,
         granted_by_role=granted_by_role,
@@ -378,6 +403,7 @@ def active_consents(
 
 def list_consents(
     *,
+    criteria: dict | None = None,
     subject: str | None = None,
     recipient_client_id: str | None = None,
     granted_by: str | None = None,
@@ -385,7 +411,8 @@ def list_consents(
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[int, list[dict]]:
-    """(total, receipts) of the consents matching the filters, newest first."""
+    """(total, receipts) of the consents matching `criteria` (what the caller may see) and the
+    filters, newest first."""
     query: dict = {}
     if subject is not None:
         query["subject"] = subject
@@ -402,6 +429,8 @@ def list_consents(
         query.update({"revoked_at": None, "valid_until": {"$lte": now}})
     elif status == "pending":
         query.update({"revoked_at": None, "valid_from": {"$gt": now}})
+    if criteria:
+        query = {"$and": [criteria, query]} if query else dict(criteria)
     collection = Consent._get_collection()
     total = collection.count_documents(query)
     documents = collection.find(query).sort([("created_at", -1), ("_id", 1)]).skip(offset).limit(limit)
