@@ -419,6 +419,69 @@ def roster_pull(
 
 
 @main.group()
+def audit() -> None:
+    """The release audit log."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def audit_verify(as_json: bool) -> None:
+    """Recompute every hash and link of the audit chain; exit 1 naming the first bad entry."""
+    from gateway.policy.audit import verify_chain_report
+
+    with app_context():
+        report = verify_chain_report()
+    if as_json:
+        click.echo(json.dumps(report.__dict__))
+    elif report.ok:
+        click.echo(f"audit chain ok: {report.checked} entries, head {report.head}")
+    else:
+        click.echo(
+            f"audit chain BROKEN at entry {report.first_bad} (seq {report.first_bad_seq}): {report.reason}; "
+            f"{report.checked} entries before it verify"
+        )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.group()
+def consents() -> None:
+    """Consents of students and guardians."""
+
+
+@consents.command("list")
+@click.option("--subject", default=None, help="Student sourcedId.")
+@click.option("--recipient", default=None, help="Recipient client id.")
+@click.option("--status", type=click.Choice(["active", "pending", "expired", "revoked"]), default=None)
+def consents_list(subject: str | None, recipient: str | None, status: str | None) -> None:
+    """Print consent receipts (JSON lines), newest first."""
+    from gateway.policy.consent import list_consents
+
+    with app_context():
+        _, receipts = list_consents(
+            subject=subject, recipient_client_id=recipient, status=status, limit=100_000
+        )
+    for receipt in receipts:
+        click.echo(json.dumps(receipt, ensure_ascii=False))
+
+
+@consents.command("revoke")
+@click.argument("consent_id")
+@click.option("--by", required=True, help="Who revokes (sourcedId, or e.g. admin:NAME for an operator).")
+def consents_revoke(consent_id: str, by: str) -> None:
+    """Revoke a consent now."""
+    from gateway.errors import GatewayError
+    from gateway.policy.consent import revoke_consent
+
+    with app_context():
+        try:
+            receipt = revoke_consent(consent_id, by=by)
+        except GatewayError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(f"revoked {receipt['recordId']} at {receipt['kakehashi']['revoked_at']}")
+
+
+@main.group()
 def openapi() -> None:
     """The OpenAPI document."""
 
