@@ -48,7 +48,7 @@ FALLBACK_CATEGORIES = (
     "process.coaching-note",
     "process.learning-alert",
 )
-RECEIPT_SCHEMA = "https://kakehashi.example/schema/consent-receipt/iso-27560/v1"
+RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 (kakehashi consent receipt 1)"
 MAX_PERIOD_DAYS = 3 * 366  # a consent longer than a school stage is a mistake, not a choice
 
 
@@ -452,73 +452,89 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def receipt(document: dict, at: datetime | None = None) -> dict:
-    """The consent receipt: ISO/IEC TS 27560 elements that apply, in JSON (see README "Consent,
-    audit and data rights" for the mapping); `kakehashi` carries the gateway's own names."""
+    """The consent receipt: the ISO/IEC TS 27560 elements that apply, under the standard's element
+    names and grouping (record header, PII processing, party identification, events), plus the
+    current `consent_status` and a `kakehashi` block with the gateway's own field names. The
+    mapping is in README "Consent, audit and data rights"."""
     status = consent_status(document, at)
+    consent_id = document["_id"]
+    validity = int((document["valid_until"] - document["valid_from"]).total_seconds())
     events = [
         {
-            "eventTime": _iso(document["created_at"]),
-            "eventType": "consent-given",
-            "eventBy": document["granted_by"],
-            "eventByRole": document["granted_by_role"],
-            "eventState": "given",
-            "validityFrom": _iso(document["valid_from"]),
-            "validityUntil": _iso(document["valid_until"]),
+            "event_time": _iso(document["created_at"]),
+            "duration": validity,
+            "valid_from": _iso(document["valid_from"]),
+            "valid_until": _iso(document["valid_until"]),
+            "entity_id": document["granted_by"],
+            "entity_role": document["granted_by_role"],
+            "type": "explicit",
+            "state": "given",
         }
     ]
     if document.get("revoked_at") is not None:
         events.append(
             {
-                "eventTime": _iso(document["revoked_at"]),
-                "eventType": "consent-withdrawn",
-                "eventBy": document.get("revoked_by"),
-                "eventState": "withdrawn",
+                "event_time": _iso(document["revoked_at"]),
+                "duration": 0,
+                "entity_id": document.get("revoked_by"),
+                "type": "explicit",
+                "state": "withdrawn",
             }
         )
     elif status == "expired":
-        events.append(
-            {
-                "eventTime": _iso(document["valid_until"]),
-                "eventType": "consent-expired",
-                "eventState": "expired",
-            }
-        )
+        events.append({"event_time": _iso(document["valid_until"]), "duration": 0, "state": "expired"})
+    recipient = document["recipient_client_id"]
     return {
-        "schemaVersion": RECEIPT_SCHEMA,
-        "recordId": document["_id"],
-        "piiPrincipalId": document["subject"],
-        "consentStatus": status,
-        "collectionMethod": document.get("collection_method", "electronic"),
-        "consentType": "explicit",
-        "jurisdiction": "JP",
-        "lawfulBasis": "consent",
-        "purposes": [
+        "record_header": {
+            "schema_version": RECEIPT_SCHEMA,
+            "record_id": consent_id,
+            "pii_principal_id": document["subject"],
+        },
+        "pii_processing": {
+            "language": "ja",
+            "purposes": [
+                {
+                    "purpose": document["purpose"],
+                    "purpose_type": "education",
+                    "lawful_basis": "consent",
+                    "pii_information": [{"pii_type": category} for category in document["categories"]],
+                    "pii_controllers": [f"recipient:{recipient}"],
+                    "collection_method": [
+                        "recorded from a signed paper form"
+                        if document.get("collection_method") == "paper"
+                        else "given through the gateway"
+                    ],
+                    "processing_method": ["disclose"],
+                    "jurisdiction": "JP",
+                    "recipient_third_parties": [f"recipient:{recipient}"],
+                    "withdrawal_method": f"POST /consents/{consent_id}/revoke (or DELETE /consents/{consent_id})",
+                    "privacy_rights_reference": ["GET /me/export", "POST /me/erase", "GET /me/audit"],
+                }
+            ],
+        },
+        "party_identification": [
             {
-                "purpose": document["purpose"],
-                "piiCategories": list(document["categories"]),
-                "recipients": [
-                    {
-                        "clientId": document["recipient_client_id"],
-                        "organisation": document.get("recipient_organisation"),
-                    }
-                ],
+                "party_id": f"recipient:{recipient}",
+                "party_role": "Third Party",
+                "client_id": recipient,
+                "organisation": document.get("recipient_organisation"),
             }
         ],
-        "validityPeriod": {"from": _iso(document["valid_from"]), "until": _iso(document["valid_until"])},
-        "withdrawalMethod": f"POST /consents/{document['_id']}/revoke (or DELETE /consents/{document['_id']})",
-        "events": events,
+        "event": events,
+        "consent_status": status,
         "kakehashi": {
-            "id": document["_id"],
+            "id": consent_id,
             "subject": document["subject"],
             "granted_by": document["granted_by"],
             "granted_by_role": document["granted_by_role"],
-            "recipient_client_id": document["recipient_client_id"],
+            "recipient_client_id": recipient,
             "recipient_organisation": document.get("recipient_organisation"),
             "purpose": document["purpose"],
             "categories": list(document["categories"]),
             "valid_from": _iso(document["valid_from"]),
             "valid_until": _iso(document["valid_until"]),
             "created_at": _iso(document["created_at"]),
+            "collection_method": document.get("collection_method", "electronic"),
             "recorded_by": document.get("recorded_by"),
             "revoked_at": _iso(document.get("revoked_at")),
             "revoked_by": document.get("revoked_by"),

@@ -176,7 +176,7 @@ def grant(
     )
     response = jsonify(receipt)
     response.status_code = 201
-    response.headers["Location"] = f"/consents/{receipt['recordId']}"
+    response.headers["Location"] = f"/consents/{receipt['kakehashi']['id']}"
     return response
 
 

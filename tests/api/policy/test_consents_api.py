@@ -40,19 +40,19 @@ def test_student_of_16_consents_and_revokes(client, monkeypatch, roster, app):
     response = client.post("/consents", json=body(roster))
     assert response.status_code == 201, response.json
     receipt = response.json
-    assert receipt["piiPrincipalId"] == "stu-16"
+    assert receipt["record_header"]["pii_principal_id"] == "stu-16"
     assert receipt["kakehashi"]["granted_by_role"] == "student"
-    assert receipt["collectionMethod"] == "electronic"
-    assert response.headers["Location"] == f"/consents/{receipt['recordId']}"
-    assert client.get(f"/consents/{receipt['recordId']}").json["consentStatus"] == "active"
+    assert receipt["kakehashi"]["collection_method"] == "electronic"
+    assert response.headers["Location"] == f"/consents/{receipt['kakehashi']['id']}"
+    assert client.get(f"/consents/{receipt['kakehashi']['id']}").json["consent_status"] == "active"
     assert client.get("/me/consents").json["total"] == 1
     with app.app_context():
         assert consent.active_consents(roster, ["stu-16"])
-    revoked = client.post(f"/consents/{receipt['recordId']}/revoke")
-    assert revoked.status_code == 200 and revoked.json["consentStatus"] == "revoked"
+    revoked = client.post(f"/consents/{receipt['kakehashi']['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json["consent_status"] == "revoked"
     with app.app_context():
         assert consent.active_consents(roster, ["stu-16"]) == {}
-    again = client.delete(f"/consents/{receipt['recordId']}")
+    again = client.delete(f"/consents/{receipt['kakehashi']['id']}")
     assert again.status_code == 409 and again.json["error"]["code"] == "consent_revoked"
 
 
@@ -102,7 +102,7 @@ def test_school_records_a_paper_consent_for_its_student(client, monkeypatch, ros
     act_as(monkeypatch, school)
     response = client.post("/consents", json=body(roster, subject="stu-14", granted_by="g-14"))
     assert response.status_code == 201, response.json
-    assert response.json["collectionMethod"] == "paper"
+    assert response.json["kakehashi"]["collection_method"] == "paper"
     assert response.json["kakehashi"]["recorded_by"] == "school-1"
     missing = client.post("/consents", json=body(roster, subject="stu-14"))
     assert missing.status_code == 400 and missing.json["error"]["details"]["field"] == "granted_by"
@@ -119,7 +119,7 @@ def test_school_records_a_paper_consent_for_its_student(client, monkeypatch, ros
 
 def test_listing_follows_visibility(client, monkeypatch, roster):
     act_as(monkeypatch, student_app("stu-16"))
-    mine = client.post("/consents", json=body(roster)).json["recordId"]
+    mine = client.post("/consents", json=body(roster)).json["kakehashi"]["id"]
     act_as(monkeypatch, student_app("stu-other"))
     client.post("/consents", json=body(roster))
     assert client.get(f"/consents/{mine}").status_code == 404

@@ -121,7 +121,7 @@ def test_export_is_a_zip_of_everything_about_me(client, monkeypatch, world):
     assert {s["id"] for s in statements} == {s["id"] for s in world[:3]}  # account, mbox, instructor
     documents = json.loads(archive.read("documents.json"))
     assert {d["resource"] for d in documents} == {"state", "agentProfile"}
-    assert json.loads(archive.read("consents.json"))[0]["piiPrincipalId"] == "stu-16"
+    assert json.loads(archive.read("consents.json"))[0]["record_header"]["pii_principal_id"] == "stu-16"
     assert (
         json.loads(archive.read("audit.json"))[0]["resource"] == "me" or names["audit.json"]["records"] >= 1
     )

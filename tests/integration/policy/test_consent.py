@@ -35,23 +35,30 @@ def ctx(app):
 
 def test_grant_returns_a_27560_receipt(ctx):
     receipt = grant(recipient_organisation="org-juku")
-    assert receipt["consentStatus"] == "active"
-    assert receipt["piiPrincipalId"] == "stu-1"
-    assert receipt["purposes"][0]["piiCategories"] == ["process.study-time", "assessment.mock-exam"]
-    assert receipt["purposes"][0]["recipients"] == [{"clientId": "client-a", "organisation": "org-juku"}]
-    assert receipt["events"][0]["eventState"] == "given"
-    assert consents.consent_is_active(receipt["recordId"])
+    assert receipt["consent_status"] == "active"
+    assert receipt["record_header"]["pii_principal_id"] == "stu-1"
+    purpose = receipt["pii_processing"]["purposes"][0]
+    assert purpose["purpose"] == "learning-support" and purpose["lawful_basis"] == "consent"
+    assert purpose["pii_information"] == [
+        {"pii_type": "process.study-time"},
+        {"pii_type": "assessment.mock-exam"},
+    ]
+    assert purpose["recipient_third_parties"] == ["recipient:client-a"]
+    assert receipt["party_identification"][0]["organisation"] == "org-juku"
+    assert receipt["event"][0]["state"] == "given" and receipt["event"][0]["entity_role"] == "student"
+    assert receipt["event"][0]["duration"] == 30 * 86400 + 60
+    assert consents.consent_is_active(receipt["kakehashi"]["id"])
 
 
 def test_revocation_is_immediate_and_once(ctx):
     receipt = grant()
-    revoked = consents.revoke_consent(receipt["recordId"], by="stu-1")
-    assert revoked["consentStatus"] == "revoked"
-    assert revoked["events"][-1]["eventState"] == "withdrawn"
-    assert not consents.consent_is_active(receipt["recordId"])
+    revoked = consents.revoke_consent(receipt["kakehashi"]["id"], by="stu-1")
+    assert revoked["consent_status"] == "revoked"
+    assert revoked["event"][-1]["state"] == "withdrawn"
+    assert not consents.consent_is_active(receipt["kakehashi"]["id"])
     assert consents.active_consents("client-a", ["stu-1"]) == {}
     with pytest.raises(Conflict):
-        consents.revoke_consent(receipt["recordId"], by="stu-1")
+        consents.revoke_consent(receipt["kakehashi"]["id"], by="stu-1")
     with pytest.raises(NotFound):
         consents.revoke_consent("no-such-consent", by="stu-1")
 
@@ -59,11 +66,11 @@ def test_revocation_is_immediate_and_once(ctx):
 def test_expired_and_pending_consents_are_not_active(ctx):
     receipt = grant(valid_until=NOW + timedelta(days=1))
     later = NOW + timedelta(days=2)
-    assert not consents.consent_is_active(receipt["recordId"], at=later)
+    assert not consents.consent_is_active(receipt["kakehashi"]["id"], at=later)
     assert consents.active_consents("client-a", ["stu-1"], at=later) == {}
     pending = grant(subject="stu-2", granted_by="stu-2", valid_from=NOW + timedelta(days=3))
-    assert not consents.consent_is_active(pending["recordId"])
-    assert consents.consent_is_active(pending["recordId"], at=NOW + timedelta(days=4))
+    assert not consents.consent_is_active(pending["kakehashi"]["id"])
+    assert consents.consent_is_active(pending["kakehashi"]["id"], at=NOW + timedelta(days=4))
 
 
 def test_active_consents_groups_by_subject(ctx):
@@ -75,7 +82,7 @@ def test_active_consents_groups_by_subject(ctx):
     found = consents.active_consents("client-a", ["stu-1", "stu-2", "stu-3", "stu-4"])
     assert set(found) == {"stu-1", "stu-2"}
     view = found["stu-1"][0]
-    assert view.id == first["recordId"]
+    assert view.id == first["kakehashi"]["id"]
     assert view.categories == frozenset({"process.study-time", "assessment.mock-exam"})
     assert found["stu-2"][0].categories == frozenset({"roster.identity"})
 

@@ -60,12 +60,26 @@ def test_consents_list_and_revoke(app, monkeypatch, database_uri, tmp_path):
             valid_until=datetime.now(UTC) + timedelta(days=1),
         )
     listed = run(monkeypatch, database_uri, tmp_path, "consents", "list", "--subject", "stu-1")
-    assert listed.exit_code == 0 and receipt["recordId"] in listed.output
+    assert listed.exit_code == 0 and receipt["kakehashi"]["id"] in listed.output
     revoked = run(
-        monkeypatch, database_uri, tmp_path, "consents", "revoke", receipt["recordId"], "--by", "admin:ops"
+        monkeypatch,
+        database_uri,
+        tmp_path,
+        "consents",
+        "revoke",
+        receipt["kakehashi"]["id"],
+        "--by",
+        "admin:ops",
     )
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     again = run(
-        monkeypatch, database_uri, tmp_path, "consents", "revoke", receipt["recordId"], "--by", "admin:ops"
+        monkeypatch,
+        database_uri,
+        tmp_path,
+        "consents",
+        "revoke",
+        receipt["kakehashi"]["id"],
+        "--by",
+        "admin:ops",
     )
     assert again.exit_code == 1 and "already revoked" in again.output
