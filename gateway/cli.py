@@ -478,7 +478,7 @@ def consents_revoke(consent_id: str, by: str) -> None:
             receipt = revoke_consent(consent_id, by=by)
         except GatewayError as error:
             raise click.ClickException(error.message) from None
-    click.echo(f"revoked {receipt['recordId']} at {receipt['kakehashi']['revoked_at']}")
+    click.echo(f"revoked {receipt['kakehashi']['id']} at {receipt['kakehashi']['revoked_at']}")
 
 
 @main.group()
