@@ -46,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     while the database is down.
     """
     from gateway import docs, health
+    from gateway.auth import views as auth_views
+    from gateway.auth.server import init_oauth
     from gateway.lrs import views as lrs_views
     from gateway.lrs.activities import views as activity_views
     from gateway.lrs.xapi_documents import views as document_views
@@ -73,6 +75,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     init_request_logging(app)
     api.register_blueprint(health.blp)
+    init_oauth(app)
+    api.register_blueprint(auth_views.blp)
     api.register_blueprint(lrs_views.blp)
     api.register_blueprint(document_views.blp)
     api.register_blueprint(activity_views.blp)

@@ -54,7 +54,10 @@ def _flatten_webargs_messages(messages: dict) -> dict:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GatewayError)
     def handle_gateway_error(error: GatewayError):
-        return error_response(error.status, error.code, error.message, error.details, error.headers)
+        from gateway.auth.http import insufficient_scope_challenge
+
+        headers = {**insufficient_scope_challenge(error), **(error.headers or {})}
+        return error_response(error.status, error.code, error.message, error.details, headers)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from gateway.auth.documents import ROLES, ApiClient
+from gateway.auth.documents import GRANT_TYPES, ROLES, ApiClient
 from gateway.auth.scopes import grants, parse_scopes
 from gateway.auth.secrets import hash_secret, new_client_id, new_secret, verify_secret
 from gateway.errors import BadRequest
@@ -20,6 +21,11 @@ class Principal:
     role: str
     scopes: frozenset[str]
     last_xapi_version: str | None = None  # see ApiClient.last_xapi_version
+    organisation: str | None = None  # roster org sourcedId of the client's organisation
+    subject: str | None = None  # roster user a token acts for (authorization_code), else None
+    actor: str | None = None  # roster user who authorised it (the student or a guardian)
+    consent_id: str | None = None  # consent the token was issued under (authorization_code)
+    token_id: str | None = None  # the OAuth2 token's id; None for HTTP Basic
 
     def may(self, scope: str) -> bool:
         return grants(self.scopes, scope)
@@ -28,7 +34,67 @@ class Principal:
 @dataclass(frozen=True)
 class IssuedCredentials:
     client_id: str
-    client_secret: str
+    client_secret: str | None  # None for a public client
+
+
+def _check_redirect_uri(uri: str) -> str:
+    """RFC 6749 §3.1.2: absolute, no fragment; https, or http on a loopback host (RFC 8252 §7.3),
+    or a private-use scheme of a native app (RFC 8252 §7.1, e.g. jp.example.app:/callback)."""
+    parts = urlsplit(uri)
+    problem = None
+    if not parts.scheme:
+        problem = "must be an absolute URI"
+    elif parts.fragment or "#" in uri:
+        problem = "must not contain a fragment"
+    elif parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+        problem = "must use https (http only on a loopback address)"
+    elif parts.scheme in ("http", "https") and not parts.hostname:
+        problem = "must name a host"
+    if problem:
+        raise BadRequest(f"redirect URI {uri!r} {problem}", details={"field": "redirect_uri"})
+    return uri
+
+
+def _check_oauth_registration(
+    role: str, grant_types: list[str], redirect_uris: list[str], purpose: str | None, public: bool
+) -> None:
+    unknown = [grant for grant in grant_types if grant not in GRANT_TYPES]
+    if unknown or not grant_types:
+        raise BadRequest(
+            f"grant types must be among {', '.join(GRANT_TYPES)}" + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            details={"field": "grant"},
+        )
+    code_flow = "authorization_code" in grant_types
+    if "refresh_token" in grant_types and not code_flow:
+        raise BadRequest(
+            "refresh_token is only issued with authorization_code", details={"field": "grant"}
+        )
+    if code_flow and not redirect_uris:
+        raise BadRequest(
+            "authorization_code needs at least one redirect URI", details={"field": "redirect_uri"}
+        )
+    if redirect_uris and not code_flow:
+        raise BadRequest(
+            "redirect URIs are only used by authorization_code", details={"field": "redirect_uri"}
+        )
+    for uri in redirect_uris:
+        _check_redirect_uri(uri)
+    if code_flow:
+        from gateway.policy.consent import catalog
+
+        purposes = catalog()[0]
+        if purpose not in purposes:
+            raise BadRequest(
+                f"authorization_code needs the purpose the data is for, one of {', '.join(sorted(purposes))}",
+                details={"field": "purpose"},
+            )
+    elif purpose is not None:
+        raise BadRequest("a purpose is only shown on the consent page of authorization_code", details={"field": "purpose"})
+    if public and "client_credentials" in grant_types:
+        # RFC 6749 §4.4: client_credentials MUST only be used by confidential clients.
+        raise BadRequest("a public client cannot use client_credentials", details={"field": "grant"})
+    if public and role != "student_app":
+        raise BadRequest("only a student_app may be a public client (no secret)", details={"field": "public"})
 
 
 def register_client(
@@ -39,9 +105,14 @@ def register_client(
     client_id: str | None = None,
     client_secret: str | None = None,
     organisation: str | None = None,
+    grant_types: list[str] | tuple[str, ...] = ("client_credentials",),
+    redirect_uris: list[str] | tuple[str, ...] = (),
+    purpose: str | None = None,
+    public: bool = False,
 ) -> IssuedCredentials:
     """Registers a client and returns its secret, which is never stored or shown again.
-    `client_id`/`client_secret` are only passed by the demo seed, for printable demo credentials."""
+    `client_id`/`client_secret` are only passed by the demo seed, for printable demo credentials.
+    A public client (a student app that cannot keep a secret) gets no secret and must use PKCE."""
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}", details={"field": "role"})
     if not name.strip():
@@ -50,10 +121,16 @@ def register_client(
         scope_set = parse_scopes(scopes)
     except ValueError as error:
         raise BadRequest(str(error), details={"field": "scope"}) from None
-    secret = client_secret or new_secret()
+    grant_types, redirect_uris = list(dict.fromkeys(grant_types)), list(dict.fromkeys(redirect_uris))
+    _check_oauth_registration(role, grant_types, redirect_uris, purpose, public)
+    secret = None if public else client_secret or new_secret()
     client = ApiClient(
         client_id=client_id or new_client_id(),
-        secret_hash=hash_secret(secret),
+        secret_hash=None if public else hash_secret(secret),
+        grant_types=grant_types,
+        redirect_uris=redirect_uris,
+        purpose=purpose,
+        token_endpoint_auth_method="none" if public else "client_secret_basic",
         name=name.strip(),
         role=role,
         scopes=sorted(scope_set),
@@ -67,10 +144,17 @@ def register_client(
 def authenticate_client(client_id: str, secret: str) -> Principal | None:
     """The principal for valid, enabled credentials; None otherwise (never says which part failed)."""
     client = ApiClient.objects(client_id=client_id).first()
-    if client is None or client.disabled or not verify_secret(secret, client.secret_hash):
+    if client is None or client.disabled or not client.secret_hash:
+        return None
+    if not verify_secret(secret, client.secret_hash):
         return None
     return Principal(
-        client.client_id, client.name, client.role, frozenset(client.scopes), client.last_xapi_version
+        client.client_id,
+        client.name,
+        client.role,
+        frozenset(client.scopes),
+        client.last_xapi_version,
+        organisation=client.organisation,
     )
 
 
@@ -78,3 +162,38 @@ def remember_xapi_version(principal: Principal, version: str) -> None:
     """Records the xAPI version a client's request named; written only when it changes."""
     if principal.last_xapi_version != version:
         ApiClient.objects(client_id=principal.client_id).update_one(set__last_xapi_version=version)
+
+
+def authenticate_bearer(access_token: str) -> Principal | None:
+    """The principal for an active OAuth2 access token; None when it is unknown, expired, revoked,
+    issued to a disabled client, or bound to a consent that is no longer active."""
+    from gateway.auth import tokens
+
+    document = tokens.find_by_access_token(access_token)
+    if document is None or document.revoked_at is not None:
+        return None
+    at = tokens.now()
+    if tokens._aware(document.expires_at) <= at:
+        return None
+    client = ApiClient.objects(client_id=document.client_id).first()
+    if client is None or client.disabled:
+        return None
+    if document.consent_id is not None:
+        from gateway.policy.consent import consent_is_active
+
+        if not consent_is_active(document.consent_id, at):
+            return None
+    # What the token was granted, within what the client holds now (a narrowed client narrows its tokens).
+    scopes = frozenset(document.scope.split()) & frozenset(client.scopes)
+    return Principal(
+        client.client_id,
+        client.name,
+        client.role,
+        scopes,
+        client.last_xapi_version,
+        organisation=client.organisation,
+        subject=document.subject,
+        actor=document.actor,
+        consent_id=document.consent_id,
+        token_id=document.id,
+    )
