@@ -159,21 +159,86 @@ def clients() -> None:
     help='Space-separated scopes, e.g. "statements/write statements/read".',
 )
 @click.option("--organisation", default=None, help="sourcedId of the organisation the client acts for.")
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice(["client_credentials", "authorization_code", "refresh_token"]),
+    help="OAuth2 grant the client may use (repeatable; default client_credentials).",
+)
+@click.option(
+    "--redirect-uri", "redirect_uris", multiple=True, help="Redirect URI for authorization_code (repeatable)."
+)
+@click.option("--purpose", default=None, help="What the data is for, shown on the consent page (authorization_code).")
+@click.option(
+    "--public", is_flag=True, help="A public client (student app): no secret, PKCE only, authorization_code."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
-def clients_create(name: str, role: str, scope: str, organisation: str | None, as_json: bool) -> None:
+def clients_create(
+    name: str,
+    role: str,
+    scope: str,
+    organisation: str | None,
+    grants: tuple[str, ...],
+    redirect_uris: tuple[str, ...],
+    purpose: str | None,
+    public: bool,
+    as_json: bool,
+) -> None:
     """Register a client and print its credentials once (the secret is stored hashed)."""
     from gateway.auth.service import register_client
 
     with app_context():
         try:
-            issued = register_client(name, role, scope, organisation=organisation)
+            issued = register_client(
+                name,
+                role,
+                scope,
+                organisation=organisation,
+                grant_types=grants or ("client_credentials",),
+                redirect_uris=redirect_uris,
+                purpose=purpose,
+                public=public,
+            )
         except GatewayError as error:
             raise click.ClickException(error.message) from None
     if as_json:
         click.echo(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
+    elif issued.client_secret is None:
+        click.echo(f"client_id:     {issued.client_id}\n(public client: no secret; use PKCE with S256)")
     else:
         click.echo(f"client_id:     {issued.client_id}\nclient_secret: {issued.client_secret}")
         click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+@main.group()
+def users() -> None:
+    """Roster users logging in at the OAuth2 authorization endpoint (students, guardians)."""
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="KAKEHASHI_USER_PASSWORD",
+    show_envvar=True,
+    help="The new password (prompted when not given).",
+)
+def users_set_password(username: str, password: str) -> None:
+    """Set the gateway-local password (scrypt-hashed) of a roster student or guardian.
+
+    A deployment with its own SSO (学習eポータル / OIDC) replaces this login."""
+    from gateway.auth.owners import set_password
+
+    with app_context():
+        try:
+            user = set_password(username, password)
+        except GatewayError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(f"Password set for {username} ({user['_id']}).")
 
 
 @main.group()
