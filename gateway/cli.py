@@ -106,13 +106,25 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
             if credentials.exists():
                 click.echo(f"  demo clients  {credentials}")
                 for client in json.loads(credentials.read_text()):
-                    click.echo(f"    {client['name']:<28} {client['client_id']} / {client['client_secret']}")
+                    secret = client.get("client_secret") or f"public, PKCE S256, redirect {client.get('redirect_uri')}"
+                    click.echo(f"    {client['name']:<28} {client['client_id']} / {secret}")
+                _echo_demo_logins(base)
             click.echo("Press Ctrl-C to stop.", err=True)
             sys.stdout.flush()
             waitress_serve(app, host=host, port=port, threads=threads, ident="kakehashi", _quiet=True)
     except KeyboardInterrupt:
         pass
     click.echo("Kakehashi gateway stopped.", err=True)
+
+
+def _echo_demo_logins(base: str) -> None:
+    from gateway.demo.roster import build_roster
+    from gateway.demo.seed import demo_logins
+
+    click.echo(f"  OAuth2        {base}/.well-known/oauth-authorization-server  (login at {base}/oauth/authorize)")
+    for login in demo_logins(build_roster()):
+        who = login["role"] + ("" if login["for"] == login["username"] else f" of {login['for']}")
+        click.echo(f"    {who:<28} {login['username']} / {login['password']}")
 
 
 def _start_demo_loading(app) -> None:

@@ -22,6 +22,12 @@ from gateway.lrs.versions import XAPI_2_0_0
 DEMO_DATA_VERSION = 2  # 2: statements stored in batches (xapi_statement_batches)
 BATCH_SIZE = 500
 SCHOOL_SCOPES = "statements/write statements/read state profile https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
+# The demo student app: a public OAuth2 client (no secret, PKCE S256) redirecting to a loopback URI
+# (RFC 8252 §7.3), and the roster users who log in at /oauth/authorize with a printed password.
+DEMO_STUDENT_APP_ID = "demo-student-app"
+DEMO_STUDENT_APP_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+DEMO_STUDENT_APP_SCOPE = "statements/read me"
+DEMO_OWNER_PASSWORD = "kakehashi-demo"
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,58 @@ class SeedSummary:
         return lines
 
 
+def demo_logins(roster: DemoRoster) -> list[dict]:
+    """Two students old enough to consent alone (KAKEHASHI_CONSENT_MIN_AGE, 15) and one guardian."""
+    from gateway.policy.consent import age_on, min_age
+
+    born = {record["sourcedId"]: record.get("birthDate") for record in roster.demographics}
+    today = datetime.now(UTC).date()
+    students = [s for s in roster.students() if (age_on(born.get(s["sourcedId"]), today) or 0) >= min_age()][:2]
+    guardian = roster.guardians()[0]
+    child = next(user for user in roster.users if user["sourcedId"] == guardian["agentSourcedIds"])
+    logins = [{"username": s["username"], "role": "student", "for": s["username"]} for s in students]
+    logins.append({"username": guardian["username"], "role": "guardian", "for": child["username"]})
+    return [{**login, "password": DEMO_OWNER_PASSWORD} for login in logins]
+
+
+def set_demo_passwords(roster: DemoRoster) -> list[dict]:
+    """Sets the demo logins' passwords (the roster must be loaded)."""
+    from gateway.auth.owners import set_password
+
+    logins = demo_logins(roster)
+    for login in logins:
+        set_password(login["username"], login["password"])
+    return logins
+
+
+def register_demo_student_app(roster: DemoRoster) -> dict:
+    juku = roster.provider("juku")
+    ApiClient.objects(client_id=DEMO_STUDENT_APP_ID).delete()
+    register_client(
+        f"{juku['name']} まなびアプリ",
+        "student_app",
+        DEMO_STUDENT_APP_SCOPE,
+        client_id=DEMO_STUDENT_APP_ID,
+        organisation=juku["sourcedId"],
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[DEMO_STUDENT_APP_REDIRECT_URI],
+        purpose="learning-support",
+        public=True,
+    )
+    return {
+        "name": f"{juku['name']} まなびアプリ",
+        "client_id": DEMO_STUDENT_APP_ID,
+        "client_secret": None,
+        "role": "student_app",
+        "scope": DEMO_STUDENT_APP_SCOPE,
+        "redirect_uri": DEMO_STUDENT_APP_REDIRECT_URI,
+    }
+
+
 def register_demo_clients() -> list[dict]:
     """Registers the demo clients (fixed, printable credentials) and returns their credentials."""
-    clients = demo_clients(build_roster())
+    roster = build_roster()
+    clients = demo_clients(roster)
     for client in clients:
         ApiClient.objects(client_id=client.client_id).delete()
         register_client(
@@ -110,7 +165,7 @@ def register_demo_clients() -> list[dict]:
             "scope": c.scope,
         }
         for c in clients
-    ]
+    ] + [register_demo_student_app(roster)]
 
 
 def _load_roster(roster: DemoRoster, counts: dict[str, int]) -> None:
@@ -133,12 +188,14 @@ def seed_demo(app: Flask, *, force: bool = False) -> SeedSummary:
     send it: the juku app, the mock-exam vendor, or the student's school (定期考査)."""
     marker = DemoDataset.objects(name="demo").first()
     if marker and marker.version == DEMO_DATA_VERSION and not force:
+        set_demo_passwords(build_roster())
         return SeedSummary(already_loaded=True)
     summary = SeedSummary()
     roster = build_roster()
     clients = demo_clients(roster)
     register_demo_clients()
     _load_roster(roster, summary.counts)
+    summary.counts["demo logins (OAuth2)"] = len(set_demo_passwords(roster))
     by_organisation = {client.organisation: client for client in clients if client.organisation}
     batches: dict[str, list[dict]] = defaultdict(list)
     for statement in build_statements(roster):
