@@ -21,16 +21,21 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pymongo.errors
+from flask import current_app
 from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
 
 GENESIS = "0" * 64
 MAX_RETRIES = 50
+KEY_CACHE_TTL_S = 300.0
+KEY_CACHE_MAX = 200_000
 
 
 class AuditEntry(Document):
@@ -79,6 +84,28 @@ def _log():
     return AuditEntry._get_collection()
 
 
+class _WriterState:
+    """Per app (per process): the head this process last wrote or read, the subject keys it used
+    recently, and a lock so its own threads never race each other for a sequence number. Other
+    processes are caught by the unique `seq` index; a stale head costs one retry."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.head: tuple[int, str] | None = None
+        self.keys: dict[str, tuple[str, float]] = {}
+
+
+def _state() -> _WriterState | None:
+    try:
+        extensions = current_app.extensions
+    except RuntimeError:  # outside an app context: no cache
+        return None
+    state = extensions.get("kakehashi.audit")
+    if state is None:
+        state = extensions.setdefault("kakehashi.audit", _WriterState())
+    return state
+
+
 def _keys():
     return AuditSubjectKey._get_collection()
 
@@ -91,27 +118,45 @@ def _pseudonym(key: str, subject: str) -> str:
 
 
 def subject_pseudonyms(subjects: Iterable[str], *, create: bool = True) -> dict[str, str]:
-    """subject sourcedId -> audit pseudonym, creating missing keys when `create` (one read, and one
-    write only for subjects seen for the first time)."""
+    """subject sourcedId -> audit pseudonym. With `create` (the write path) missing keys are created
+    and keys are cached per app for KEY_CACHE_TTL_S (a key another process erased meanwhile only
+    makes the new entry unlinkable); without (lookups) the database alone decides, so an erased
+    subject is found nowhere."""
     wanted = [subject for subject in dict.fromkeys(subjects) if subject]
     if not wanted:
         return {}
-    keys = {document["_id"]: document["key"] for document in _keys().find({"_id": {"$in": wanted}})}
-    missing = [subject for subject in wanted if subject not in keys]
-    if missing and create:
-        fresh = {subject: secrets.token_hex(32) for subject in missing}
-        # a concurrent writer may have created some: they are read back below
-        with contextlib.suppress(pymongo.errors.BulkWriteError):
-            _keys().insert_many([{"_id": s, "key": k} for s, k in fresh.items()], ordered=False)
-        keys.update(
-            {document["_id"]: document["key"] for document in _keys().find({"_id": {"$in": missing}})}
-        )
+    state = _state() if create else None
+    now = time.monotonic()
+    keys: dict[str, str] = {}
+    if state is not None:
+        for subject in wanted:
+            cached = state.keys.get(subject)
+            if cached and cached[1] > now:
+                keys[subject] = cached[0]
+    pending = [subject for subject in wanted if subject not in keys]
+    if pending:
+        keys.update({d["_id"]: d["key"] for d in _keys().find({"_id": {"$in": pending}})})
+        missing = [subject for subject in pending if subject not in keys]
+        if missing and create:
+            fresh = {subject: secrets.token_hex(32) for subject in missing}
+            # a concurrent writer may have created some: they are read back below
+            with contextlib.suppress(pymongo.errors.BulkWriteError):
+                _keys().insert_many([{"_id": s, "key": k} for s, k in fresh.items()], ordered=False)
+            keys.update({d["_id"]: d["key"] for d in _keys().find({"_id": {"$in": missing}})})
+        if state is not None:
+            if len(state.keys) > KEY_CACHE_MAX:
+                state.keys.clear()
+            expires = now + KEY_CACHE_TTL_S
+            state.keys.update({subject: (keys[subject], expires) for subject in pending if subject in keys})
     return {subject: _pseudonym(keys[subject], subject) for subject in wanted if subject in keys}
 
 
 def forget_subject(subject: str) -> bool:
     """Deletes the subject's audit key: its entries stay (the chain verifies) but cannot be linked
     to it any more. True when a key existed."""
+    state = _state()
+    if state is not None:
+        state.keys.pop(subject, None)
     return _keys().delete_one({"_id": subject}).deleted_count == 1
 
 
@@ -201,21 +246,24 @@ def record_release(
             {"what": str(key), "detail": _jsonable(value)} for key, value in sorted((withheld or {}).items())
         ],
     }
-    for _attempt in range(MAX_RETRIES):
-        head = _log().find_one({}, {"seq": 1, "hash": 1}, sort=[("seq", -1)])
-        entry = {
-            "_id": str(uuid.uuid4()),
-            "seq": 0 if head is None else head["seq"] + 1,
-            "at": _now(),
-            **body,
-            "prev": GENESIS if head is None else head["hash"],
-        }
-        entry["hash"] = entry_hash(entry)
-        try:
-            _log().insert_one(entry)
+    state = _state()
+    lock = state.lock if state is not None else contextlib.nullcontext()
+    with lock:
+        head = state.head if state is not None else None
+        for _attempt in range(MAX_RETRIES):
+            if head is None:
+                found = _log().find_one({}, {"seq": 1, "hash": 1}, sort=[("seq", -1)])
+                head = (found["seq"], found["hash"]) if found else (-1, GENESIS)
+            entry = {"_id": str(uuid.uuid4()), "seq": head[0] + 1, "at": _now(), **body, "prev": head[1]}
+            entry["hash"] = entry_hash(entry)
+            try:
+                _log().insert_one(entry)
+            except pymongo.errors.DuplicateKeyError:
+                head = None  # another process took this seq: read the head again
+                continue
+            if state is not None:
+                state.head = (entry["seq"], entry["hash"])
             return entry["_id"]
-        except pymongo.errors.DuplicateKeyError:
-            continue  # another writer took this seq: chain onto its entry
     raise RuntimeError(f"audit log: no free sequence number after {MAX_RETRIES} attempts")
 
 

@@ -78,8 +78,8 @@ class Consent(Document):
         "collection": "consents",
         "auto_create_index": False,
         "indexes": [
-            # active_consents: recipient + subjects, then the period filters on the index entries
-            ("recipient_client_id", "subject", "valid_until"),
+            # active_consents: recipient + subjects (equalities; the period is checked in Python)
+            ("recipient_client_id", "subject"),
             ("subject", "created_at"),
             ("subject_organisations", "created_at"),
             "granted_by",
@@ -374,18 +374,20 @@ def active_consents(
     if not wanted:
         return {}
     at = at or datetime.now(UTC)
+    # Equalities only: the embedded store plans a range condition as a collection scan (12 ms vs
+    # 170 ms for 100 subjects among 5,000 consents); the period and revocation are checked here,
+    # on the few consents of these subjects to this recipient.
     cursor = Consent._get_collection().find(
         {
             "recipient_client_id": recipient_client_id,
             "subject": wanted[0] if len(wanted) == 1 else {"$in": wanted},
-            "valid_until": {"$gt": at},
-            "valid_from": {"$lte": at},
-            "revoked_at": None,
         },
-        {"subject": 1, "purpose": 1, "categories": 1, "valid_until": 1},
+        {"subject": 1, "purpose": 1, "categories": 1, "valid_from": 1, "valid_until": 1, "revoked_at": 1},
     )
     found: dict[str, list[ConsentView]] = {}
     for document in cursor:
+        if consent_status(document, at) != "active":
+            continue
         found.setdefault(document["subject"], []).append(
             ConsentView(
                 id=document["_id"],

@@ -101,3 +101,14 @@ def test_subjects_are_pseudonymous_and_queryable(ctx):
     assert audit.forget_subject("stu-1")
     assert audit.query_entries(subject="stu-1") == (0, [])
     assert audit.verify_chain() == (True, None)
+
+
+def test_a_stale_head_from_another_process_costs_a_retry_not_a_fork(ctx, app):
+    record()
+    stale = app.extensions["kakehashi.audit"].head
+    record()
+    record()
+    app.extensions["kakehashi.audit"].head = stale  # as if another process wrote the last two
+    record()
+    report = audit.verify_chain_report()
+    assert report.ok and report.checked == 4
