@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 
 from authlib.oauth2 import OAuth2Error
@@ -205,7 +206,11 @@ class Authorize(MethodView):
 
         client = self._client(grant)
         categories = categories_for(grant.request.scope or "", catalog()[1])
-        days = int(current_app.config.get("KAKEHASHI_OAUTH_CONSENT_DAYS") or DEFAULT_CONSENT_DAYS)
+        days = int(
+            current_app.config.get("KAKEHASHI_OAUTH_CONSENT_DAYS")
+            or os.environ.get("KAKEHASHI_OAUTH_CONSENT_DAYS")
+            or DEFAULT_CONSENT_DAYS
+        )
         return client, categories, consent_period(days, now().replace(microsecond=0))
 
     def _consent_page(self, grant, owner: dict, status: int = 200):
