@@ -9,7 +9,8 @@ agent of, directly or related (purged: batches rewritten without them, attachmen
 they used deleted); their State and Agent Profile documents; their roster records (user,
 demographics, roles, enrollments, userProfiles, and their sourcedId from other users' `agents`);
 their consents; their audit pseudonym key (entries stay, unlinkable: see gateway.policy.audit);
-whatever other modules registered with `register_eraser` (e.g. OAuth grants and tokens). It then
+their OAuth2 tokens, codes and login password; whatever other modules registered with
+`register_eraser`. It then
 records a tombstone (collection `erasure_tombstones`) holding no identifier of the person: an HMAC
 of the sourcedId under the server secret (so the gateway can recognise an erased sourcedId if a
 later roster import brings it back), the time, who asked (role and client) and the counts.
@@ -166,6 +167,18 @@ def subject_digest(subject: str) -> str:
     return hmac.new(key, b"erasure\x00" + subject.encode(), hashlib.sha256).hexdigest()
 
 
+def _erase_oauth(subject: str) -> int:
+    """The person's OAuth2 tokens and codes (as subject or as the one who authorised) and login
+    password: the token that asked for the erasure stops working with it."""
+    from gateway.auth.documents import AuthorizationCode, OAuthToken, OwnerPassword
+
+    either = {"$or": [{"subject": subject}, {"actor": subject}]}
+    removed = OAuthToken._get_collection().delete_many(either).deleted_count
+    removed += AuthorizationCode._get_collection().delete_many(either).deleted_count
+    removed += OwnerPassword._get_collection().delete_many({"_id": subject}).deleted_count
+    return removed
+
+
 def erase_subject(subject: str, *, requested_by_role: str, requested_via: str | None) -> dict:
     """Erases everything about `subject` (module docstring); returns the tombstone (no identifiers)."""
     user = roster_user(subject)
@@ -184,6 +197,7 @@ def erase_subject(subject: str, *, requested_by_role: str, requested_via: str | 
         counts["roster"] += roster_collection(entity).delete_many({path: subject}).deleted_count
     counts["roster"] += roster_collection("demographics").delete_many({"_id": subject}).deleted_count
     counts["roster"] += roster_collection("users").delete_many({"_id": subject}).deleted_count
+    counts["oauth"] = _erase_oauth(subject)
     for eraser in _erasers:
         counts[getattr(eraser, "__name__", "other")] = eraser(subject)
     now = datetime.now(UTC)
