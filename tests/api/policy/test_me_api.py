@@ -200,3 +200,18 @@ def test_erasure_leaves_no_trace_in_any_collection(client, monkeypatch, world, a
     assert client.get("/me/audit").json["total"] == 2  # the juku's release, and this /me
     act_as(monkeypatch, me_token())
     assert client.get("/me").status_code == 404
+
+
+def test_the_fallback_purge_leaves_no_trace_either(client, monkeypatch, world, app):
+    """erasure.purge_statements without the repository's: the same result."""
+    from gateway.lrs import erasure, repository
+    from gateway.storage.connection import database
+
+    monkeypatch.delattr(repository, "purge_statements", raising=False)
+    with app.app_context():
+        keys = ["account:" + HOME + "|stu-16", "mbox:mailto:hanako.yamada@example.jp"]
+        assert len(erasure.purge_statements(keys)) == 3
+        left = [record["_id"] for record in repository.all_records()]
+        assert left == [world[3]["id"]]
+        batches = list(database()["xapi_statement_batches"].find({}))
+        assert not any(b"stu-16" in bson.encode(batch) for batch in batches)
