@@ -66,3 +66,11 @@ def test_erasure_removes_the_persons_tokens_and_login(client, token, app):
     assert response.status_code == 200, response.json
     assert response.json["counts"]["oauth"] == 2  # the token and the password
     assert client.get("/me", headers=headers).status_code == 401
+    import bson
+
+    from gateway.storage.connection import database
+
+    with app.app_context():
+        for name in database().list_collection_names():
+            for document in database()[name].find({}):
+                assert b"stu-16" not in bson.encode(document), name
