@@ -204,7 +204,11 @@ class UnsupportedTokenType(UnsupportedTokenTypeError):
 
 def _query_token(token_string, token_type_hint):
     # The hint only orders the look-ups (RFC 7009 §2.1, RFC 7662 §2.1).
-    order = ("refresh_token", "access_token") if token_type_hint == "refresh_token" else ("access_token", "refresh_token")
+    order = (
+        ("refresh_token", "access_token")
+        if token_type_hint == "refresh_token"
+        else ("access_token", "refresh_token")
+    )
     for kind in order:
         finder = tokens.find_by_refresh_token if kind == "refresh_token" else tokens.find_by_access_token
         document = finder(token_string)
@@ -264,7 +268,9 @@ class GatewayRevocationEndpoint(RevocationEndpoint):
             raise InvalidRequestError("the token parameter is required")
         hint = request.form.get("token_type_hint")
         if hint and hint not in self.SUPPORTED_TOKEN_TYPES:
-            raise UnsupportedTokenType(f"token_type_hint must be one of {', '.join(self.SUPPORTED_TOKEN_TYPES)}")
+            raise UnsupportedTokenType(
+                f"token_type_hint must be one of {', '.join(self.SUPPORTED_TOKEN_TYPES)}"
+            )
 
     def query_token(self, token_string, token_type_hint):
         return _query_token(token_string, token_type_hint)
@@ -295,11 +301,16 @@ class GatewayAuthorizationServer(AuthorizationServer):
 
 def init_oauth(app: Flask) -> GatewayAuthorizationServer:
     app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
-    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {
-        "client_credentials": tokens.ACCESS_TOKEN_SECONDS,
-        "authorization_code": tokens.ACCESS_TOKEN_SECONDS,
-        "refresh_token": tokens.ACCESS_TOKEN_SECONDS,
-    })
+    # The login/consent pages' session cookie: not sent on cross-site posts (CSRF defence in depth).
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault(
+        "OAUTH2_TOKEN_EXPIRES_IN",
+        {
+            "client_credentials": tokens.ACCESS_TOKEN_SECONDS,
+            "authorization_code": tokens.ACCESS_TOKEN_SECONDS,
+            "refresh_token": tokens.ACCESS_TOKEN_SECONDS,
+        },
+    )
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", sorted(KNOWN_SCOPES))
     server = GatewayAuthorizationServer()
     server.init_app(app, query_client=_query_client, save_token=_save_token)

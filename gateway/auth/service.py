@@ -61,14 +61,13 @@ def _check_oauth_registration(
     unknown = [grant for grant in grant_types if grant not in GRANT_TYPES]
     if unknown or not grant_types:
         raise BadRequest(
-            f"grant types must be among {', '.join(GRANT_TYPES)}" + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            f"grant types must be among {', '.join(GRANT_TYPES)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
             details={"field": "grant"},
         )
     code_flow = "authorization_code" in grant_types
     if "refresh_token" in grant_types and not code_flow:
-        raise BadRequest(
-            "refresh_token is only issued with authorization_code", details={"field": "grant"}
-        )
+        raise BadRequest("refresh_token is only issued with authorization_code", details={"field": "grant"})
     if code_flow and not redirect_uris:
         raise BadRequest(
             "authorization_code needs at least one redirect URI", details={"field": "redirect_uri"}
@@ -89,7 +88,9 @@ def _check_oauth_registration(
                 details={"field": "purpose"},
             )
     elif purpose is not None:
-        raise BadRequest("a purpose is only shown on the consent page of authorization_code", details={"field": "purpose"})
+        raise BadRequest(
+            "a purpose is only shown on the consent page of authorization_code", details={"field": "purpose"}
+        )
     if public and "client_credentials" in grant_types:
         # RFC 6749 §4.4: client_credentials MUST only be used by confidential clients.
         raise BadRequest("a public client cannot use client_credentials", details={"field": "grant"})

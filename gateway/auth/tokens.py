@@ -54,7 +54,9 @@ def store_token(token: dict, *, client_id: str, grant_type: str, owner: Resource
         consent_id=owner.consent_id if owner else None,
         issued_at=issued,
         expires_at=issued + timedelta(seconds=int(token["expires_in"])),
-        refresh_expires_at=issued + timedelta(days=REFRESH_TOKEN_DAYS) if token.get("refresh_token") else None,
+        refresh_expires_at=issued + timedelta(days=REFRESH_TOKEN_DAYS)
+        if token.get("refresh_token")
+        else None,
     )
     document.validate()
     OAuthToken._get_collection().insert_one(document.to_mongo().to_dict())
@@ -82,7 +84,7 @@ def revoke_issued_from_consent_code(code: AuthorizationCode) -> None:
 
 
 def access_token_state(document: OAuthToken | None, at: datetime | None = None) -> str:
-    """"active", or why not: "unknown", "revoked", "expired", "consent_inactive", "client_disabled"."""
+    """ "active", or why not: "unknown", "revoked", "expired", "consent_inactive", "client_disabled"."""
     at = at or now()
     if document is None:
         return "unknown"
@@ -116,8 +118,16 @@ def _binding_state(document: OAuthToken, at: datetime) -> str:
     return "active"
 
 
-def save_code(code: str, *, client_id: str, redirect_uri: str, scope: str, owner: ResourceOwner,
-              code_challenge: str, code_challenge_method: str) -> None:
+def save_code(
+    code: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scope: str,
+    owner: ResourceOwner,
+    code_challenge: str,
+    code_challenge_method: str,
+) -> None:
     AuthorizationCode(
         code_hash=digest(code),
         client_id=client_id,
@@ -138,7 +148,9 @@ def find_code(code: str, client_id: str) -> AuthorizationCode | None:
 
 def use_code(code: AuthorizationCode) -> bool:
     """Marks the code used; False when it already was (a replay), atomically."""
-    return bool(AuthorizationCode.objects(code_hash=code.code_hash, used_at=None).update_one(set__used_at=now()))
+    return bool(
+        AuthorizationCode.objects(code_hash=code.code_hash, used_at=None).update_one(set__used_at=now())
+    )
 
 
 def code_is_expired(code: AuthorizationCode) -> bool:

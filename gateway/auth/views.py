@@ -62,7 +62,9 @@ def issue_token():
 
 
 @blp.route("/oauth/introspect", methods=["POST"])
-@blp.doc(summary="Token introspection (RFC 7662)", description="A client introspects the tokens issued to it.")
+@blp.doc(
+    summary="Token introspection (RFC 7662)", description="A client introspects the tokens issued to it."
+)
 def introspect_token():
     return _no_store(server().create_endpoint_response("introspection"))
 
@@ -170,7 +172,9 @@ class Authorize(MethodView):
                 400,
                 message="アプリからのお願いの内容がまちがっています。アプリの提供者に知らせてください。",
                 error=error.error,
-                description=error.get_error_description() if hasattr(error, "get_error_description") else error.description,
+                description=error.get_error_description()
+                if hasattr(error, "get_error_description")
+                else error.description,
             )
 
     def _owner(self) -> dict | None:

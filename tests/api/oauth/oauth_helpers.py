@@ -14,7 +14,11 @@ STUDENT_APP_SCOPE = "statements/read me"
 
 def born(age: int) -> str:
     today = date.today()
-    return date(today.year - age, 1, 1).isoformat() if today.month > 1 else date(today.year - age - 1, 1, 1).isoformat()
+    return (
+        date(today.year - age, 1, 1).isoformat()
+        if today.month > 1
+        else date(today.year - age - 1, 1, 1).isoformat()
+    )
 
 
 def seed_owners(app) -> None:
@@ -36,7 +40,9 @@ def seed_owners(app) -> None:
         }
 
     with app.app_context():
-        collection("orgs").insert_one({"_id": "S1", "sourcedId": "S1", "name": "かけはし高校", "type": "school"})
+        collection("orgs").insert_one(
+            {"_id": "S1", "sourcedId": "S1", "name": "かけはし高校", "type": "school"}
+        )
         collection("users").insert_many(
             [
                 user("stu-16", "student", "花子", "山田"),
@@ -102,7 +108,12 @@ class Browser:
         assert page.status_code == 200, page.text
         return self.session.post(
             url,
-            data={"csrf_token": csrf(page.text), "action": "login", "username": username, "password": password},
+            data={
+                "csrf_token": csrf(page.text),
+                "action": "login",
+                "username": username,
+                "password": password,
+            },
             allow_redirects=False,
         )
 

@@ -52,10 +52,21 @@ def test_login_then_consent_page_in_plain_japanese(app, live_server):
     assert page.status_code == 200
     html = page.text
     assert '<html lang="ja">' in html
-    for text in ("だれに渡すか", "まなびアプリ", "かけはし高校",  # recipient and its organisation
-                 "何のために使うか", "あなたの学習を手助けするため",  # purpose
-                 "どのデータか", "勉強した時間", "定期テストの点数",  # categories
-                 "いつまでか", "年", "同意する", "同意しない", "いつでも取り消せます"):
+    for text in (
+        "だれに渡すか",
+        "まなびアプリ",
+        "かけはし高校",  # recipient and its organisation
+        "何のために使うか",
+        "あなたの学習を手助けするため",  # purpose
+        "どのデータか",
+        "勉強した時間",
+        "定期テストの点数",  # categories
+        "いつまでか",
+        "年",
+        "同意する",
+        "同意しない",
+        "いつでも取り消せます",
+    ):
         assert text in html, text
     assert consents(app) == []  # showing the page grants nothing
 
@@ -80,8 +91,11 @@ def test_consent_form_without_the_csrf_token_changes_nothing(app, live_server):
         response = browser.session.post(url, data=form, allow_redirects=False)
         assert response.status_code == 400 and "Location" not in response.headers
     # A login form posted cross-site (another browser, no session) is refused too.
-    other = requests.post(url, data={"action": "login", "username": "user-stu-16", "password": PASSWORD,
-                                     "csrf_token": "x"}, allow_redirects=False)
+    other = requests.post(
+        url,
+        data={"action": "login", "username": "user-stu-16", "password": PASSWORD, "csrf_token": "x"},
+        allow_redirects=False,
+    )
     assert other.status_code == 400
     assert consents(app) == []
 
@@ -111,11 +125,17 @@ def test_a_student_under_the_consent_age_needs_a_guardian(app, live_server):
     page = guardian.open(url)
     assert page.status_code == 200 and 'value="stu-12"' in page.text and "佐藤 太郎" in page.text
     decided = guardian.session.post(
-        url, data={"csrf_token": csrf(page.text), "action": "approve", "subject": "stu-12"}, allow_redirects=False
+        url,
+        data={"csrf_token": csrf(page.text), "action": "approve", "subject": "stu-12"},
+        allow_redirects=False,
     )
     assert decided.status_code == 302 and "code=" in decided.headers["Location"]
     [consent] = consents(app)
-    assert (consent["subject"], consent["granted_by"], consent["granted_by_role"]) == ("stu-12", "g-12", "guardian")
+    assert (consent["subject"], consent["granted_by"], consent["granted_by_role"]) == (
+        "stu-12",
+        "g-12",
+        "guardian",
+    )
 
 
 def test_a_guardian_cannot_consent_for_someone_elses_child(app, live_server):
@@ -125,7 +145,9 @@ def test_a_guardian_cannot_consent_for_someone_elses_child(app, live_server):
     guardian.login(url, "user-g-12")
     page = guardian.open(url)
     response = guardian.session.post(
-        url, data={"csrf_token": csrf(page.text), "action": "approve", "subject": "stu-16"}, allow_redirects=False
+        url,
+        data={"csrf_token": csrf(page.text), "action": "approve", "subject": "stu-16"},
+        allow_redirects=False,
     )
     assert response.status_code == 400 and consents(app) == []
 

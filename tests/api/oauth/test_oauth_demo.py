@@ -31,8 +31,11 @@ def test_demo_student_app_flow_with_a_printed_login(app, live_server):
 
     for login in (logins[0], logins[2]):
         oauth = OAuth2Session(
-            DEMO_STUDENT_APP_ID, token_endpoint_auth_method="none", redirect_uri=DEMO_STUDENT_APP_REDIRECT_URI,
-            scope=DEMO_STUDENT_APP_SCOPE, code_challenge_method="S256",
+            DEMO_STUDENT_APP_ID,
+            token_endpoint_auth_method="none",
+            redirect_uri=DEMO_STUDENT_APP_REDIRECT_URI,
+            scope=DEMO_STUDENT_APP_SCOPE,
+            code_challenge_method="S256",
         )
         verifier = generate_token(64)
         url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
@@ -42,10 +45,14 @@ def test_demo_student_app_flow_with_a_printed_login(app, live_server):
         subject = next(u for u in roster.users if u["username"] == login["for"])["sourcedId"]
         assert f'value="{subject}"' in page.text
         decided = browser.session.post(
-            url, data={"csrf_token": csrf(page.text), "action": "approve", "subject": subject}, allow_redirects=False
+            url,
+            data={"csrf_token": csrf(page.text), "action": "approve", "subject": subject},
+            allow_redirects=False,
         )
         location = decided.headers["Location"]
-        token = oauth.fetch_token(f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier)
+        token = oauth.fetch_token(
+            f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier
+        )
         with app.test_request_context():
             principal = authenticate_bearer(token["access_token"])
         assert principal.subject == subject and principal.role == "student_app"

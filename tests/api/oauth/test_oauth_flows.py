@@ -45,7 +45,9 @@ def code_flow(live_server, client_id, username="user-stu-16", subject=None, scop
     verifier = generate_token(64)
     url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
     location = Browser(live_server).authorize(url, username, subject)
-    token = oauth.fetch_token(f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier)
+    token = oauth.fetch_token(
+        f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier
+    )
     return oauth, token
 
 
@@ -72,14 +74,23 @@ def test_metadata_document_describes_the_server(live_server):
     assert document["revocation_endpoint"] == f"{issuer}/oauth/revoke"
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert document["response_types_supported"] == ["code"]
-    assert set(document["grant_types_supported"]) == {"authorization_code", "client_credentials", "refresh_token"}
+    assert set(document["grant_types_supported"]) == {
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+    }
     assert set(document["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
         "none",
     }
-    for scope in ("statements/read", "me", "audit.read", "consent.write",
-                  "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"):
+    for scope in (
+        "statements/read",
+        "me",
+        "audit.read",
+        "consent.write",
+        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
+    ):
         assert scope in document["scopes_supported"]
 
 
@@ -137,14 +148,19 @@ def test_token_errors_follow_rfc_6749(app, live_server):
     unknown_grant = requests.post(url, data={"grant_type": "password"}, auth=(client_id, secret))
     assert unknown_grant.status_code == 400 and unknown_grant.json()["error"] == "unsupported_grant_type"
     not_registered = requests.post(
-        url, data={"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT_URI},
+        url,
+        data={"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT_URI},
         auth=(client_id, secret),
     )
     assert not_registered.status_code == 400 and not_registered.json()["error"] == "unauthorized_client"
 
-    not_held = requests.post(url, data={"grant_type": "client_credentials", "scope": "audit.read"}, auth=(client_id, secret))
+    not_held = requests.post(
+        url, data={"grant_type": "client_credentials", "scope": "audit.read"}, auth=(client_id, secret)
+    )
     assert not_held.status_code == 400 and not_held.json()["error"] == "invalid_scope"
-    unknown_scope = requests.post(url, data={"grant_type": "client_credentials", "scope": "root"}, auth=(client_id, secret))
+    unknown_scope = requests.post(
+        url, data={"grant_type": "client_credentials", "scope": "root"}, auth=(client_id, secret)
+    )
     assert unknown_scope.status_code == 400 and unknown_scope.json()["error"] == "invalid_scope"
 
     as_json = requests.post(url, json={"grant_type": "client_credentials"}, auth=(client_id, secret))
@@ -159,7 +175,10 @@ def test_public_client_cannot_use_client_credentials(app, live_server):
     response = requests.post(
         f"{live_server}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id}
     )
-    assert response.status_code in (400, 401) and response.json()["error"] in ("invalid_client", "unauthorized_client")
+    assert response.status_code in (400, 401) and response.json()["error"] in (
+        "invalid_client",
+        "unauthorized_client",
+    )
 
 
 # ------------------------------------------------------------------- bearer on the resource APIs
@@ -173,7 +192,9 @@ def test_bearer_token_works_on_oneroster_and_units(app, live_server):
     token = oauth.fetch_token(f"{live_server}/oauth/token", grant_type="client_credentials")
     roster = oauth.get(f"{live_server}/ims/oneroster/rostering/v1p2/orgs")
     assert roster.status_code == 200, roster.text
-    units = requests.get(f"{live_server}/units?subject=M", headers={"Authorization": f"Bearer {token['access_token']}"})
+    units = requests.get(
+        f"{live_server}/units?subject=M", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
     assert units.status_code == 200, units.text
 
 
@@ -184,14 +205,20 @@ def test_invalid_expired_and_revoked_tokens_get_401_invalid_token(app, live_serv
     url = f"{live_server}/oauth/token"
 
     def fresh() -> str:
-        return requests.post(url, data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()["access_token"]
+        return requests.post(url, data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()[
+            "access_token"
+        ]
 
     expired, revoked = fresh(), fresh()
     with app.app_context():
         from gateway.auth.tokens import digest
 
-        OAuthToken.objects(access_token_hash=digest(expired)).update_one(set__expires_at=now() - timedelta(seconds=1))
-    revocation = requests.post(f"{live_server}/oauth/revoke", data={"token": revoked}, auth=(client_id, secret))
+        OAuthToken.objects(access_token_hash=digest(expired)).update_one(
+            set__expires_at=now() - timedelta(seconds=1)
+        )
+    revocation = requests.post(
+        f"{live_server}/oauth/revoke", data={"token": revoked}, auth=(client_id, secret)
+    )
     assert revocation.status_code == 200 and revocation.headers["Cache-Control"] == "no-store"
 
     for token in ("not-a-token", expired, revoked):
@@ -210,7 +237,12 @@ def test_invalid_expired_and_revoked_tokens_get_401_invalid_token(app, live_serv
     assert introspect(live_server, (client_id, secret), "never-issued") == {"active": False}
     # RFC 7009 §2.2: revoking an unknown or already revoked token is a success.
     for token in ("never-issued", revoked):
-        assert requests.post(f"{live_server}/oauth/revoke", data={"token": token}, auth=(client_id, secret)).status_code == 200
+        assert (
+            requests.post(
+                f"{live_server}/oauth/revoke", data={"token": token}, auth=(client_id, secret)
+            ).status_code
+            == 200
+        )
 
 
 def test_missing_scope_is_403_with_a_bearer_challenge(app, live_server):
@@ -223,6 +255,13 @@ def test_missing_scope_is_403_with_a_bearer_challenge(app, live_server):
     assert response.json()["error"]["code"] == "insufficient_scope"
     challenge = response.headers["WWW-Authenticate"]
     assert challenge.startswith('Bearer error="insufficient_scope"') and "statements/read" in challenge
+    roster = requests.get(
+        f"{live_server}/ims/oneroster/rostering/v1p2/orgs", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert roster.status_code == 403
+    assert roster.headers["WWW-Authenticate"].startswith(
+        'Bearer error="insufficient_scope", scope="https://purl'
+    )
     # HTTP Basic keeps working on xAPI, and its 403 carries no Bearer challenge.
     basic = requests.get(f"{live_server}/xapi/statements", headers=XAPI, auth=(client_id, secret))
     assert basic.status_code == 403 and "WWW-Authenticate" not in basic.headers
@@ -240,15 +279,21 @@ def test_a_client_introspects_only_its_own_tokens(app, live_server):
     missing = requests.post(f"{live_server}/oauth/introspect", data={}, auth=(owner_id, owner_secret))
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
     bad_hint = requests.post(
-        f"{live_server}/oauth/introspect", data={"token": token, "token_type_hint": "id_token"}, auth=(owner_id, owner_secret)
+        f"{live_server}/oauth/introspect",
+        data={"token": token, "token_type_hint": "id_token"},
+        auth=(owner_id, owner_secret),
     )
     # RFC 7662 §2.1: an unknown hint only means searching every token type.
     assert bad_hint.status_code == 200 and bad_hint.json()["active"] is True
     bad_revoke_hint = requests.post(
-        f"{live_server}/oauth/revoke", data={"token": token, "token_type_hint": "id_token"}, auth=(owner_id, owner_secret)
+        f"{live_server}/oauth/revoke",
+        data={"token": token, "token_type_hint": "id_token"},
+        auth=(owner_id, owner_secret),
     )
     assert bad_revoke_hint.status_code == 400 and bad_revoke_hint.json()["error"] == "unsupported_token_type"
-    foreign_revoke = requests.post(f"{live_server}/oauth/revoke", data={"token": token}, auth=(other_id, other_secret))
+    foreign_revoke = requests.post(
+        f"{live_server}/oauth/revoke", data={"token": token}, auth=(other_id, other_secret)
+    )
     assert foreign_revoke.status_code == 400
     assert introspect(live_server, (owner_id, owner_secret), token)["active"] is True
 
@@ -301,7 +346,11 @@ def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(app, li
     assert after.status_code == 401
     narrower = requests.post(
         f"{live_server}/oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": second["refresh_token"], "client_id": client_id},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": second["refresh_token"],
+            "client_id": client_id,
+        },
     )
     assert narrower.status_code == 400 and narrower.json()["error"] == "invalid_grant"
 
@@ -311,14 +360,24 @@ def test_refresh_cannot_widen_the_scope(app, live_server, owners):
     _, token = code_flow(live_server, client_id, scope="me")
     wider = requests.post(
         f"{live_server}/oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": client_id,
-              "scope": "me statements/read"},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": client_id,
+            "scope": "me statements/read",
+        },
     )
     assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"
 
 
 def _authorization_url(live_server, client_id, **params) -> str:
-    query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "state": "s1", **params}
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "state": "s1",
+        **params,
+    }
     return requests.Request("GET", f"{live_server}/oauth/authorize", params=query).prepare().url
 
 
@@ -335,7 +394,9 @@ def test_pkce_must_be_s256(app, live_server, owners, params, why):
     response = Browser(live_server).open(_authorization_url(live_server, client_id, **params))
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert location.startswith(REDIRECT_URI) and "error=invalid_request" in location and "state=s1" in location
+    assert (
+        location.startswith(REDIRECT_URI) and "error=invalid_request" in location and "state=s1" in location
+    )
     assert why.replace(" ", "+") in location
 
 
@@ -344,7 +405,9 @@ def test_unknown_client_or_redirect_uri_is_shown_not_redirected(app, live_server
     challenge = {"code_challenge": create_s256_code_challenge("v" * 50), "code_challenge_method": "S256"}
     for url in (
         _authorization_url(live_server, "ghost", **challenge),
-        _authorization_url(live_server, client_id, **{**challenge, "redirect_uri": "https://evil.example/cb"}),
+        _authorization_url(
+            live_server, client_id, **{**challenge, "redirect_uri": "https://evil.example/cb"}
+        ),
     ):
         response = Browser(live_server).open(url)
         assert response.status_code == 400 and "Location" not in response.headers
@@ -354,7 +417,10 @@ def test_unknown_client_or_redirect_uri_is_shown_not_redirected(app, live_server
 def _code_and_verifier(live_server, client_id, username="user-stu-16"):
     verifier = generate_token(64)
     url = _authorization_url(
-        live_server, client_id, code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
+        live_server,
+        client_id,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
         scope=STUDENT_APP_SCOPE,
     )
     location = Browser(live_server).authorize(url, username)
@@ -369,8 +435,13 @@ def test_wrong_verifier_and_a_reused_code_are_invalid_grant(app, live_server, ow
     def exchange(code, verifier):
         return requests.post(
             token_url,
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-                  "client_id": client_id, "code_verifier": verifier},
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": client_id,
+                "code_verifier": verifier,
+            },
         )
 
     code, verifier = _code_and_verifier(live_server, client_id)
@@ -379,7 +450,13 @@ def test_wrong_verifier_and_a_reused_code_are_invalid_grant(app, live_server, ow
 
     code, verifier = _code_and_verifier(live_server, client_id)
     missing = requests.post(
-        token_url, data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "client_id": client_id}
+        token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": client_id,
+        },
     )
     assert missing.status_code == 400 and missing.json()["error"] in ("invalid_request", "invalid_grant")
 
@@ -395,8 +472,13 @@ def test_wrong_verifier_and_a_reused_code_are_invalid_grant(app, live_server, ow
     code, verifier = _code_and_verifier(live_server, client_id)
     other_redirect = requests.post(
         token_url,
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/other",
-              "client_id": client_id, "code_verifier": verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "https://app.example/other",
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
     )
     assert other_redirect.status_code == 400 and other_redirect.json()["error"] == "invalid_grant"
 
@@ -410,8 +492,13 @@ def test_expired_code_is_invalid_grant(app, live_server, owners):
         AuthorizationCode.objects.update(set__expires_at=now() - timedelta(seconds=1))
     response = requests.post(
         f"{live_server}/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-              "client_id": client_id, "code_verifier": verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
@@ -451,12 +538,15 @@ def test_introspection_reports_subject_actor_and_consent(app, live_server, owner
         redirect_uris=[REDIRECT_URI],
         purpose="learning-support",
     )
-    oauth = OAuth2Session(client_id, secret, redirect_uri=REDIRECT_URI, scope="statements/read",
-                          code_challenge_method="S256")
+    oauth = OAuth2Session(
+        client_id, secret, redirect_uri=REDIRECT_URI, scope="statements/read", code_challenge_method="S256"
+    )
     verifier = generate_token(64)
     url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
     location = Browser(live_server).authorize(url, "user-g-12", subject="stu-12")
-    token = oauth.fetch_token(f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier)
+    token = oauth.fetch_token(
+        f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier
+    )
 
     access = introspect(live_server, (client_id, secret), token["access_token"])
     assert access["active"] is True and access["sub"] == "stu-12" and access["act"] == {"sub": "g-12"}
@@ -472,3 +562,21 @@ def test_introspection_reports_subject_actor_and_consent(app, live_server, owner
         revoke_consent(access["consent_id"], by="g-12")
     assert introspect(live_server, (client_id, secret), token["access_token"]) == {"active": False}
     assert introspect(live_server, (client_id, secret), token["refresh_token"]) == {"active": False}
+
+
+def test_a_public_client_revokes_its_own_refresh_token(app, live_server, owners):
+    client_id = register_student_app(app)
+    _, token = code_flow(live_server, client_id)
+    revoked = requests.post(
+        f"{live_server}/oauth/revoke",
+        data={"token": token["refresh_token"], "token_type_hint": "refresh_token", "client_id": client_id},
+    )
+    assert revoked.status_code == 200
+    refresh = requests.post(
+        f"{live_server}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": client_id},
+    )
+    assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
+    # Revoking the refresh token also revoked the access token issued with it (RFC 7009 §2.1).
+    response = requests.get(f"{live_server}/xapi/statements", headers=bearer(token["access_token"]))
+    assert response.status_code == 401

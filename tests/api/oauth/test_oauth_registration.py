@@ -15,11 +15,19 @@ def register(app, **options):
     from gateway.auth.service import register_client
 
     with app.app_context():
-        return register_client(options.pop("name", "App"), options.pop("role", "provider"),
-                               options.pop("scopes", "statements/read"), **options)
+        return register_client(
+            options.pop("name", "App"),
+            options.pop("role", "provider"),
+            options.pop("scopes", "statements/read"),
+            **options,
+        )
 
 
-CODE = {"grant_types": ["authorization_code"], "redirect_uris": ["https://app.example/cb"], "purpose": "learning-support"}
+CODE = {
+    "grant_types": ["authorization_code"],
+    "redirect_uris": ["https://app.example/cb"],
+    "purpose": "learning-support",
+}
 
 
 @pytest.mark.parametrize(
@@ -53,7 +61,9 @@ def test_bad_registrations_are_refused_with_the_field(app, options, field, why):
 def test_public_and_loopback_registrations(app):
     from gateway.auth.documents import ApiClient
 
-    issued = register(app, role="student_app", public=True, **{**CODE, "redirect_uris": ["http://127.0.0.1:8765/cb"]})
+    issued = register(
+        app, role="student_app", public=True, **{**CODE, "redirect_uris": ["http://127.0.0.1:8765/cb"]}
+    )
     assert issued.client_secret is None
     with app.app_context():
         stored = ApiClient.objects.get(client_id=issued.client_id)
@@ -65,7 +75,9 @@ def test_a_public_client_cannot_use_http_basic(app, client):
     issued = register(app, role="student_app", public=True, **CODE)
     from tests.conftest import basic_auth
 
-    response = client.get("/xapi/statements", headers={**basic_auth(issued.client_id, ""), "X-Experience-API-Version": "2.0.0"})
+    response = client.get(
+        "/xapi/statements", headers={**basic_auth(issued.client_id, ""), "X-Experience-API-Version": "2.0.0"}
+    )
     assert response.status_code == 401
 
 
@@ -80,9 +92,27 @@ def test_clients_create_with_oauth_options(app, monkeypatch, database_uri, tmp_p
     from gateway.auth.documents import ApiClient
 
     result = cli(
-        monkeypatch, database_uri, tmp_path, "clients", "create", "--name", "まなびアプリ", "--role", "student_app",
-        "--scope", "statements/read me", "--grant", "authorization_code", "--grant", "refresh_token",
-        "--redirect-uri", "https://app.example/cb", "--purpose", "learning-support", "--public", "--json",
+        monkeypatch,
+        database_uri,
+        tmp_path,
+        "clients",
+        "create",
+        "--name",
+        "まなびアプリ",
+        "--role",
+        "student_app",
+        "--scope",
+        "statements/read me",
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "refresh_token",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--purpose",
+        "learning-support",
+        "--public",
+        "--json",
     )
     assert result.exit_code == 0, result.output
     issued = json.loads(result.output)
@@ -92,11 +122,35 @@ def test_clients_create_with_oauth_options(app, monkeypatch, database_uri, tmp_p
     assert stored.grant_types == ["authorization_code", "refresh_token"]
     assert stored.redirect_uris == ["https://app.example/cb"]
 
-    plain = cli(monkeypatch, database_uri, tmp_path, "clients", "create", "--name", "School", "--role", "school",
-                "--scope", "statements/read")
+    plain = cli(
+        monkeypatch,
+        database_uri,
+        tmp_path,
+        "clients",
+        "create",
+        "--name",
+        "School",
+        "--role",
+        "school",
+        "--scope",
+        "statements/read",
+    )
     assert plain.exit_code == 0 and "client_secret:" in plain.output
-    bad = cli(monkeypatch, database_uri, tmp_path, "clients", "create", "--name", "X", "--role", "provider",
-              "--scope", "statements/read", "--grant", "authorization_code")
+    bad = cli(
+        monkeypatch,
+        database_uri,
+        tmp_path,
+        "clients",
+        "create",
+        "--name",
+        "X",
+        "--role",
+        "provider",
+        "--scope",
+        "statements/read",
+        "--grant",
+        "authorization_code",
+    )
     assert bad.exit_code != 0 and "redirect URI" in bad.output
 
 
@@ -104,18 +158,32 @@ def test_users_set_password(app, monkeypatch, database_uri, tmp_path):
     from tests.api.oauth.oauth_helpers import seed_owners
 
     seed_owners(app)
-    ok = cli(monkeypatch, database_uri, tmp_path, "users", "set-password", "user-stu-16", input="new password 1\nnew password 1\n")
+    ok = cli(
+        monkeypatch,
+        database_uri,
+        tmp_path,
+        "users",
+        "set-password",
+        "user-stu-16",
+        input="new password 1\nnew password 1\n",
+    )
     assert ok.exit_code == 0 and "stu-16" in ok.output
     from gateway.auth.owners import login
 
     with app.app_context():
         assert login("user-stu-16", "new password 1")["_id"] == "stu-16"
         assert login("user-stu-16", "correct horse battery") is None
-    teacher = cli(monkeypatch, database_uri, tmp_path, "users", "set-password", "user-t-1", "--password", "long enough")
+    teacher = cli(
+        monkeypatch, database_uri, tmp_path, "users", "set-password", "user-t-1", "--password", "long enough"
+    )
     assert teacher.exit_code != 0 and "students and guardians" in teacher.output
-    short = cli(monkeypatch, database_uri, tmp_path, "users", "set-password", "user-stu-16", "--password", "short")
+    short = cli(
+        monkeypatch, database_uri, tmp_path, "users", "set-password", "user-stu-16", "--password", "short"
+    )
     assert short.exit_code != 0 and "at least 8" in short.output
-    unknown = cli(monkeypatch, database_uri, tmp_path, "users", "set-password", "ghost", "--password", "long enough")
+    unknown = cli(
+        monkeypatch, database_uri, tmp_path, "users", "set-password", "ghost", "--password", "long enough"
+    )
     assert unknown.exit_code != 0 and "no roster user" in unknown.output
 
 
