@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mongoengine import BooleanField, DateTimeField, Document, ListField, StringField
+from mongoengine import BooleanField, DateTimeField, Document, IntField, ListField, StringField
 
 ROLES = ("school", "board", "provider", "third_party", "student_app")
 GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
@@ -85,6 +85,8 @@ class OwnerPassword(Document):
     username = StringField(required=True, unique=True)
     password_hash = StringField(required=True)
     updated_at = DateTimeField(required=True)
+    failed_logins = IntField(default=0)  # consecutive failures, for the lockout (gateway.auth.owners)
+    locked_until = DateTimeField()
 
     meta = {"collection": "oauth_owner_passwords", "auto_create_index": False}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from gateway.auth.documents import OwnerPassword
 from gateway.errors import BadRequest, NotFound
@@ -16,6 +16,9 @@ from gateway.errors import BadRequest, NotFound
 # scrypt parameters (RFC 7914): n=2^14, r=8, p=1 is the interactive-login setting, ~16 MB, ~50 ms.
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
+# Online guessing: after this many consecutive failures the account refuses every password for a while.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
 OWNER_ROLES = ("student", "guardian", "parent", "relative")
 
 
@@ -70,6 +73,8 @@ def set_password(username: str, password: str) -> dict:
         set__username=username,
         set__password_hash=hash_password(password),
         set__updated_at=datetime.now(UTC),
+        set__failed_logins=0,
+        unset__locked_until=True,
         upsert=True,
     )
     return user
@@ -81,6 +86,23 @@ def login(username: str, password: str) -> dict | None:
     if stored is None:
         hash_password(password)  # same cost whether or not the user exists
         return None
-    if not verify_password(password, stored.password_hash):
+    now = datetime.now(UTC)
+    locked = stored.locked_until is not None and stored.locked_until.replace(tzinfo=UTC) > now
+    if locked or not verify_password(password, stored.password_hash):
+        if not locked:
+            _record_failure(stored, now)
         return None
+    if stored.failed_logins:
+        OwnerPassword.objects(user_sourced_id=stored.user_sourced_id).update_one(set__failed_logins=0)
     return roster_user(stored.user_sourced_id)
+
+
+def _record_failure(stored: OwnerPassword, now: datetime) -> None:
+    collection = OwnerPassword._get_collection()
+    after = collection.find_one_and_update(
+        {"_id": stored.user_sourced_id}, {"$inc": {"failed_logins": 1}}, return_document=True
+    )
+    if after and after.get("failed_logins", 0) >= MAX_FAILED_LOGINS:
+        collection.update_one(
+            {"_id": stored.user_sourced_id}, {"$set": {"failed_logins": 0, "locked_until": now + LOCKOUT}}
+        )

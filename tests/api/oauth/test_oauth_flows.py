@@ -580,3 +580,20 @@ def test_a_public_client_revokes_its_own_refresh_token(app, live_server, owners)
     # Revoking the refresh token also revoked the access token issued with it (RFC 7009 §2.1).
     response = requests.get(f"{live_server}/xapi/statements", headers=bearer(token["access_token"]))
     assert response.status_code == 401
+
+
+def test_tokens_follow_the_client_registry(app, live_server):
+    from gateway.auth.documents import ApiClient
+
+    client_id, secret = register(app, scopes="statements/read statements/write")
+    token = requests.post(
+        f"{live_server}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    ).json()["access_token"]
+    with app.app_context():
+        ApiClient.objects(client_id=client_id).update_one(set__scopes=["statements/write"])
+    narrowed = requests.get(f"{live_server}/xapi/statements", headers=bearer(token))
+    assert narrowed.status_code == 403  # a client narrowed by its administrator narrows its tokens
+    with app.app_context():
+        ApiClient.objects(client_id=client_id).update_one(set__disabled=True)
+    disabled = requests.get(f"{live_server}/xapi/statements", headers=bearer(token))
+    assert disabled.status_code == 401 and 'error="invalid_token"' in disabled.headers["WWW-Authenticate"]

@@ -195,3 +195,19 @@ def test_passwords_are_stored_as_scrypt_hashes(app):
     with app.app_context():
         stored = OwnerPassword._get_collection().find_one({"_id": "stu-16"})
     assert stored["password_hash"].startswith("scrypt$") and PASSWORD not in str(stored)
+
+
+def test_repeated_wrong_passwords_lock_the_login_for_a_while(app):
+    from gateway.auth.documents import OwnerPassword
+    from gateway.auth.owners import MAX_FAILED_LOGINS, login, set_password
+    from tests.api.oauth.oauth_helpers import PASSWORD, seed_owners
+
+    seed_owners(app)
+    with app.app_context():
+        for _ in range(MAX_FAILED_LOGINS):
+            assert login("user-stu-16", "guess") is None
+        assert login("user-stu-16", PASSWORD) is None  # locked: even the right password
+        assert login("user-g-12", PASSWORD)["_id"] == "g-12"  # other accounts unaffected
+        set_password("user-stu-16", PASSWORD)  # an administrator's reset unlocks
+        assert login("user-stu-16", PASSWORD)["_id"] == "stu-16"
+        assert OwnerPassword.objects.get(user_sourced_id="stu-16").failed_logins == 0
