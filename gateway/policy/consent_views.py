@@ -13,6 +13,8 @@ Reads need scope consent.read, writes consent.write.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import marshmallow as ma
 from flask import g, jsonify
 
@@ -115,8 +117,6 @@ def grant(
 ):
     """Record a consent: given through a student app (token acting for a student or guardian), or a
     paper consent recorded by the student's school or board."""
-    from datetime import UTC, datetime
-
     principal = g.principal
     require_scope(principal, "consent.write")
     token_subject = acting_subject(principal)

@@ -74,3 +74,16 @@ def test_erasure_removes_the_persons_tokens_and_login(client, token, app):
         for name in database().list_collection_names():
             for document in database()[name].find({}):
                 assert b"stu-16" not in bson.encode(document), name
+
+
+def test_a_token_whose_consent_expired_releases_nothing(client, token, app):
+    headers, consent_id = token
+    assert client.get("/me", headers=headers).status_code == 200
+    with app.app_context():
+        consent.Consent._get_collection().update_one(
+            {"_id": consent_id}, {"$set": {"valid_until": datetime.now(UTC) - timedelta(seconds=1)}}
+        )
+        assert (
+            consent.active_consents(consent.find_consent(consent_id)["recipient_client_id"], ["stu-16"]) == {}
+        )
+    assert client.get("/me", headers=headers).status_code == 401
