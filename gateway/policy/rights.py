@@ -132,7 +132,8 @@ def export_archive(subject: str) -> bytes:
     statements = [
         {**record["statement"], **({"voided": True} if record.get("voided") else {})} for record in records
     ]
-    _, audit_entries = audit.query_entries(subject=subject, limit=1_000_000)
+    _, entries = audit.query_entries(subject=subject, limit=1_000_000)
+    audit_entries = [audit.for_subject(entry, subject) for entry in entries]  # not the other subjects
     files = {
         "roster.json": (roster, 1),
         "statements.json": (statements, len(statements)),
