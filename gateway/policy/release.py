@@ -150,3 +150,20 @@ def release_units(principal: Principal | None, units: list[dict]) -> list[dict]:
     if principal is None:
         raise Forbidden("curriculum units are released to authenticated clients only", code="insufficient_scope")
     return units
+
+
+# Units to review (要復習単元) are derived from a student's exam results and learning statements:
+# coaches' and teachers' reports, so they need the reports scope (or a read of every statement).
+REVIEW_READ_SCOPES = ("reports.read", "statements/read")
+
+
+def release_review(principal: Principal, student: str, review: dict) -> dict:
+    """The units-to-review report of the roster user `student` as it may leave the gateway (today:
+    unchanged); Forbidden (403) unless the principal may read reports or every statement."""
+    if not any(principal.may(scope) for scope in REVIEW_READ_SCOPES):
+        raise Forbidden(
+            "this client may not read units-to-review reports (needs scope reports.read or statements/read)",
+            code="insufficient_scope",
+            details={"required_scope": list(REVIEW_READ_SCOPES)},
+        )
+    return review
