@@ -193,6 +193,15 @@ class RosterImport:
         except FileSetError as error:
             self.issues.add(Issue("csv-syntax", file=str(self.path), params={"detail": str(error)}))
             return self.result
+        if not self.dry_run:
+            # Held from validation (which compares with the stored roster) to the switch.
+            try:
+                repository.acquire_import_lock(self.result.batch)
+            except repository.ImportLocked as locked:
+                fileset.close()
+                self.issues.add(Issue("import-locked", file=str(self.path), params=_lock_params(locked.holder)))
+                return self.result
+            repository.drop_stale_generations()
         try:
             with fileset:
                 manifest = read_manifest(fileset, self.issues, known_files=c.ROSTER_FILES + c.OTHER_FILES)
@@ -210,12 +219,27 @@ class RosterImport:
                 self.progress("total", sum(fileset.size(f"{e}.csv") for e in readers))
                 self._validate(manifest, readers)
             if not self.issues.errors and not self.dry_run:
-                self.progress("writes", self.spool.count)
-                repository.apply_changes(self._written(), self._log_record())
-                self.result.applied = True
+                self._apply()
             return self.result
         finally:
             self.spool.close()
+            if not self.dry_run:
+                repository.release_import_lock(self.result.batch)
+
+    def _apply(self) -> None:
+        """Small imports write in place in one transaction; large ones build a new generation of
+        the entities they change and switch to it (gateway.oneroster.repository)."""
+        self.progress("writes", self.spool.count)
+        if self.spool.count <= repository.IN_PLACE_LIMIT:
+            repository.apply_changes(self._written(), self._log_record())
+        else:
+            repository.apply_generation(
+                self._written(),
+                self._log_record(),
+                self.result.batch,
+                renew=lambda: repository.renew_import_lock(self.result.batch),
+            )
+        self.result.applied = True
 
     def _written(self):
         for change in self.spool:
@@ -544,6 +568,10 @@ class RosterImport:
             "startedAt": self.now,
             "finishedAt": now_ms(),
         }
+
+
+def _lock_params(holder: dict) -> dict:
+    return {key: holder.get(key) for key in ("batch", "host", "pid", "startedAt")}
 
 
 def _attachment_entry(entity: str, record: dict) -> dict:

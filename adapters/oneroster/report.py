@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} is not a roster file and cannot be imported (declare it absent)",
     ),
     "encoding": ("UTF-8 として読めません", "is not valid UTF-8"),
+    "import-locked": (
+        "別の名簿取り込みが実行中です (batch {batch}, host {host}, pid {pid}, 開始 {startedAt})",
+        "another roster import is running (batch {batch}, host {host}, pid {pid}, started {startedAt})",
+    ),
     "csv-syntax": ("CSV の書式が正しくありません: {detail}", "malformed CSV: {detail}"),
     "empty-file": ("見出し行がありません", "has no header line"),
     "missing-column": ("必須の列 {column} がありません", "required column {column} is missing"),

@@ -2,23 +2,43 @@
 
 The storage contract shared by the importers (adapters/oneroster) and the REST provider:
 
-- `oneroster_<entity>` per entity of `ENTITIES`; `_id` is the sourcedId and the rest is the entity in
-  its OneRoster 1.2 REST JSON shape (references as GUIDRef objects without `href`), with
-  `dateLastModified` a BSON datetime (UTC, milliseconds).
+- One collection per entity of `ENTITIES`, reached through `collection(entity)`; `_id` is the
+  sourcedId and the rest is the entity in its OneRoster 1.2 REST JSON shape (references as GUIDRef
+  objects without `href`), with `dateLastModified` a BSON datetime (UTC, milliseconds).
 - Keys starting with `_` are bookkeeping and never serialised: `_source` (the import source id),
   `_batch` (the import that last wrote the record), `_hash` (digest of the record's content without
   `dateLastModified`, so an import can tell unchanged records without reading them whole).
-- An import applies all its changes in one multi-document transaction, so readers see the roster
-  either before or after an import, never half of one. Readers therefore need no extra filter:
-  `live_filter()` is `{}`; the provider ANDs it into every query anyway, so a later change of
-  mechanism (e.g. a generation switch) stays local to this module.
+
+Readers never see half an import, by one of two write paths:
+
+- Small imports (at most `IN_PLACE_LIMIT` writes, e.g. deltas) apply their writes in place in one
+  multi-document transaction (`apply_changes`).
+- Large ones build a new *generation* of each entity they change: a fresh collection
+  `oneroster_<entity>__g<batch>` filled with unordered `insert_many` chunks outside any transaction
+  (the changed records, then the unchanged ones copied from the live collection), indexed after
+  the load, then made live by one single-document write to the pointer `oneroster_state/live`
+  (`apply_generation`). The old generation is dropped afterwards; generations left by a crashed
+  import are dropped at the next import and at start-up (`drop_stale_generations`). On the embedded
+  SecantusDB server a generation cannot be made live by `renameCollection`: it works but copies the
+  collection (24 s for 50,000 records), hence the pointer. `_id` stays the sourcedId, so records of
+  two generations cannot share a collection: a per-record generation field is not an option.
+
+`collection(entity)` resolves the pointer (one small read) on every call, so readers need no extra
+filter: `live_filter()` is `{}`, and the provider ANDs it into every query anyway
+(gateway/oneroster/store.py). Keep every roster read going through `collection()`, never a
+hard-coded collection name.
+
+Imports hold a lock (`acquire_import_lock`): a second import is refused; a lock whose holder died
+(same host, process gone) or stopped renewing it for `LOCK_STALE` is taken over.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pymongo.errors
 from pymongo import ASCENDING, DeleteOne, InsertOne, ReplaceOne
@@ -54,20 +74,52 @@ INDEXED_FIELDS = {
     "userProfiles": ("user.sourcedId",),
 }
 
-# Writes per bulk_write call inside the import transaction.
+# Writes per bulk_write call inside the import transaction; records per insert_many of a generation.
 WRITE_CHUNK = 2_000
+INSERT_CHUNK = 5_000
+# Imports with more writes than this build a new generation instead of writing in place.
+IN_PLACE_LIMIT = 5_000
 IMPORT_LOG = "oneroster_imports"
+STATE = "oneroster_state"  # documents "live" (entity → collection name) and "import-lock"
+LIVE = "live"
+LOCK = "import-lock"
+LOCK_STALE = timedelta(minutes=15)
+GENERATION_MARK = "__g"
+
+
+class ImportLocked(Exception):
+    """Another import holds the lock."""
+
+    def __init__(self, holder: dict):
+        self.holder = holder
+        super().__init__(
+            f"another roster import is running (batch {holder.get('batch')}, host {holder.get('host')}, "
+            f"pid {holder.get('pid')}, since {holder.get('startedAt')})"
+        )
+
+
+def default_name(entity: str) -> str:
+    return f"oneroster_{entity}"
+
+
+def live_names() -> dict[str, str]:
+    """entity → the name of its live collection."""
+    state = database()[STATE].find_one({"_id": LIVE}) or {}
+    names = state.get("collections") or {}
+    return {entity: names.get(entity, default_name(entity)) for entity in ENTITIES}
 
 
 def collection(entity: str) -> Collection:
+    """The live collection of `entity` (resolved through the generation pointer on each call)."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown OneRoster entity {entity!r}")
-    return database()[f"oneroster_{entity}"]
+    state = database()[STATE].find_one({"_id": LIVE}, {f"collections.{entity}": 1}) or {}
+    return database()[(state.get("collections") or {}).get(entity, default_name(entity))]
 
 
 def live_filter() -> dict:
     """The filter every roster read must AND into its query to see only the served roster. Empty:
-    imports are atomic through a transaction (see the module docstring)."""
+    `collection()` already resolves the live generation (see the module docstring)."""
     return {}
 
 
@@ -79,12 +131,17 @@ class RosterIndexes:
     @classmethod
     def ensure_indexes(cls) -> None:
         for entity in ENTITIES:
-            target = collection(entity)
-            target.create_index([("dateLastModified", ASCENDING)])
-            for field in INDEXED_FIELDS[entity]:
-                target.create_index([(field, ASCENDING)])
-            target.create_index([("_source", ASCENDING)])
+            index_entity(entity, collection(entity))
         database()[IMPORT_LOG].create_index([("finishedAt", ASCENDING)])
+        if not lock_held():
+            drop_stale_generations()
+
+
+def index_entity(entity: str, target: Collection) -> None:
+    target.create_index([("dateLastModified", ASCENDING)])
+    for field in INDEXED_FIELDS[entity]:
+        target.create_index([(field, ASCENDING)])
+    target.create_index([("_source", ASCENDING)])
 
 
 DOCUMENTS = (RosterIndexes,)
@@ -156,6 +213,134 @@ def _write(changes: Iterable[RosterChange], import_record: dict, session) -> Non
         if operations:
             collection(entity).bulk_write(operations, ordered=True, session=session)
     database()[IMPORT_LOG].insert_one(import_record, session=session)
+
+
+def apply_generation(changes: Iterable[RosterChange], import_record: dict, batch: str, renew=None) -> None:
+    """Applies a large import as a new generation of each entity it changes (see the module
+    docstring): nothing is visible to readers until the pointer switch, and a failure before it
+    drops the half-built collections, leaving the live roster as it was."""
+    db = database()
+    live = live_names()
+    staged: dict[str, Collection] = {}
+    replaced: dict[str, set[str]] = {}
+    pending: dict[str, list] = {}
+
+    def flush(entity: str) -> None:
+        if pending.get(entity):
+            staged[entity].insert_many(pending[entity], ordered=False)
+            pending[entity] = []
+            if renew:
+                renew()
+
+    try:
+        for change in changes:
+            entity = change.entity
+            if entity not in staged:
+                staged[entity] = db[f"{default_name(entity)}{GENERATION_MARK}{batch.replace('-', '')}"]
+                replaced[entity], pending[entity] = set(), []
+            replaced[entity].add(change.sourced_id)
+            if change.kind != "delete":
+                pending[entity].append(change.record)
+                if len(pending[entity]) >= INSERT_CHUNK:
+                    flush(entity)
+        for entity, target in staged.items():
+            flush(entity)
+            overridden = replaced[entity]
+            for document in db[live[entity]].find({}, batch_size=INSERT_CHUNK):
+                if document["_id"] not in overridden:
+                    pending[entity].append(document)
+                    if len(pending[entity]) >= INSERT_CHUNK:
+                        flush(entity)
+            flush(entity)
+            replaced[entity] = set()  # free the ids before the next entity
+            index_entity(entity, target)
+        db[IMPORT_LOG].insert_one(import_record)
+        # The switch: one single-document write makes every new generation live at once.
+        db[STATE].update_one(
+            {"_id": LIVE},
+            {"$set": {f"collections.{entity}": target.name for entity, target in staged.items()}},
+            upsert=True,
+        )
+    except BaseException:
+        for target in staged.values():
+            target.drop()
+        raise
+    for entity in staged:
+        db[live[entity]].drop()
+
+
+def drop_stale_generations() -> list[str]:
+    """Drops the generation collections no pointer names (left by a crashed or failed import).
+    Call only while holding the import lock, or when no import is running."""
+    db = database()
+    live = set(live_names().values())
+    stale = [
+        name
+        for name in db.list_collection_names()
+        if name.startswith("oneroster_") and GENERATION_MARK in name and name not in live
+    ]
+    for name in stale:
+        log.info("dropping roster generation %s left by an unfinished import", name)
+        db[name].drop()
+    return stale
+
+
+def _lock_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def lock_held() -> bool:
+    holder = database()[STATE].find_one({"_id": LOCK})
+    return bool(holder) and not _lock_is_stale(holder)
+
+
+def _lock_is_stale(holder: dict) -> bool:
+    if holder.get("host") == socket.gethostname() and holder.get("pid") and not _process_alive(holder["pid"]):
+        return True
+    renewed = holder.get("renewedAt")
+    if renewed is not None and renewed.tzinfo is None:
+        renewed = renewed.replace(tzinfo=UTC)
+    return renewed is None or _lock_now() - renewed > LOCK_STALE
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_import_lock(batch: str) -> None:
+    """Takes the import lock for `batch`; raises ImportLocked when a live import holds it. A stale
+    lock (holder process gone on this host, or not renewed for LOCK_STALE) is taken over."""
+    state = database()[STATE]
+    now = _lock_now()
+    mine = {"batch": batch, "host": socket.gethostname(), "pid": os.getpid(), "startedAt": now, "renewedAt": now}
+    try:
+        state.insert_one({"_id": LOCK, **mine})
+        return
+    except pymongo.errors.DuplicateKeyError:
+        pass
+    holder = state.find_one({"_id": LOCK})
+    if holder is None:
+        return acquire_import_lock(batch)
+    if not _lock_is_stale(holder):
+        raise ImportLocked(holder)
+    log.warning("taking over the stale roster import lock of batch %s", holder.get("batch"))
+    taken = state.find_one_and_replace({"_id": LOCK, "batch": holder.get("batch")}, {"_id": LOCK, **mine})
+    if taken is None:  # somebody else took it over first
+        raise ImportLocked(state.find_one({"_id": LOCK}) or holder)
+
+
+def renew_import_lock(batch: str) -> None:
+    database()[STATE].update_one({"_id": LOCK, "batch": batch}, {"$set": {"renewedAt": _lock_now()}})
+
+
+def release_import_lock(batch: str) -> None:
+    database()[STATE].delete_one({"_id": LOCK, "batch": batch})
 
 
 def last_imports(limit: int = 20) -> list[dict]:
