@@ -8,7 +8,9 @@ Run on demand (not part of `make test`):
 
 It times two runs over the same set: a dry run (streaming validation, cross-file references,
 comparison with the stored roster: everything but the writes) and the import itself (validation
-plus the writes in one transaction), then a re-import of the unchanged set. Peak memory is the
+plus the writes: a new generation of each changed entity, switched live by one pointer write), then
+a re-import of the unchanged set (no writes). The machine's load average (other processes on the
+same cores) is recorded at the start and the end. Peak memory is the
 importer process's maximum resident set size, measured in a fresh child process per run; the
 database server is a separate process (embedded SecantusDB unless MONGODB_URI is set).
 """
@@ -209,7 +211,8 @@ def main() -> None:
         report = {
             "benchmark": "roster_import",
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "load_average_start": [round(x, 2) for x in os.getloadavg()]},
             "store": "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB",
             "file_set": {"rows": rows, "total_rows": sum(rows.values()), "megabytes": round(size / 1e6, 1)},
             "targets": {"seconds": 60, "peak_rss_mb": 500},
@@ -234,6 +237,7 @@ def main() -> None:
         finally:
             if server:
                 server.stop()
+    report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     print(f"wrote {args.output}")

@@ -199,6 +199,7 @@ class RosterImport:
                 repository.acquire_import_lock(self.result.batch)
             except repository.ImportLocked as locked:
                 fileset.close()
+                self.spool.close()
                 self.issues.add(Issue("import-locked", file=str(self.path), params=_lock_params(locked.holder)))
                 return self.result
             repository.drop_stale_generations()

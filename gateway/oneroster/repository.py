@@ -267,6 +267,9 @@ def apply_generation(changes: Iterable[RosterChange], import_record: dict, batch
         raise
     for entity in staged:
         db[live[entity]].drop()
+        if live[entity] == default_name(entity):
+            # Kept indexed (empty), for when the pointer is reset (e.g. a database cleared for tests).
+            index_entity(entity, db[live[entity]])
 
 
 def drop_stale_generations() -> list[str]:
