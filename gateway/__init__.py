@@ -19,6 +19,7 @@ from gateway.oneroster.documents import DOCUMENTS as ROSTER_IDENTITY_DOCUMENTS
 from gateway.oneroster.repository import DOCUMENTS as ROSTER_DOCUMENTS
 from gateway.policy.audit import DOCUMENTS as AUDIT_DOCUMENTS
 from gateway.policy.consent import DOCUMENTS as CONSENT_DOCUMENTS
+from gateway.policy.release import init_release_policy
 from gateway.policy.rights import DOCUMENTS as RIGHTS_DOCUMENTS
 from gateway.storage.connection import connect
 from gateway.units.documents import DOCUMENTS as UNIT_DOCUMENTS
@@ -91,6 +92,8 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(blueprint)
     oneroster_views.register(app, api)
     app.register_blueprint(docs.blp)
+    # the catalog and security profiles are validated here: an invalid file stops the start-up
+    init_release_policy(app)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, "/xapi/", app.config["MAX_CONTENT_LENGTH"])
     app.extensions["kakehashi.api"] = api
     return app

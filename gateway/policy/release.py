@@ -1,15 +1,195 @@
-"""The single release hook: every statement and document the gateway returns passes through here.
+"""The single release hook: every statement, document, person, roster record and unit the gateway
+returns passes through here.
 
-Today it enforces the xAPI scopes of the calling client; the consent and security-tier policy
-engine plugs in at these same functions, so no endpoint ever filters data on its own.
+Two checks, in order: the client's scopes (403 when it may read none of the resource), then the
+release policy (gateway.policy.engine) for data about a roster user: the subject's board selects a
+municipal security profile (profiles/security), the data's category (profiles/data-categories.yaml)
+a tier, and the recipient's role and the subject's active consents a form (identified,
+pseudonymised, aggregate, deny). Data about no roster user (the xAPI conformance suite's agents,
+unknown agents, orgs and classes) is released per scope, as before the policy existed. One audit
+entry is written per release batch that concerns roster users, and the response says what was
+withheld (X-Kakehashi-Withheld) with a link to that entry.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, g, has_request_context
 
 from gateway.auth.service import Principal
 from gateway.errors import Forbidden
+from gateway.policy.catalog import Catalog, load_catalog
+from gateway.policy.engine import Decision, Grant, Recipient, decide, least_revealing
+from gateway.policy.profiles import ProfileSet, load_profiles
+from gateway.policy.pseudonyms import load_key, pseudonymous_agent
+from gateway.policy.subjects import Subject, SubjectDirectory
+
+EXTENSION = "kakehashi.release_policy"
+PURPOSE_TTL = 30.0
+
+
+@dataclass
+class ReleasePolicy:
+    """Per-app policy state: the catalog, the profiles, the pseudonym key and the caches."""
+
+    catalog: Catalog
+    profiles: ProfileSet
+    key: bytes
+    directory: SubjectDirectory
+    enabled: bool = True
+    purposes: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def purpose_of(self, client_id: str) -> str | None:
+        now = time.monotonic()
+        cached = self.purposes.get(client_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        from gateway.auth.documents import ApiClient
+
+        client = ApiClient.objects(client_id=client_id).only("purpose").first()
+        purpose = getattr(client, "purpose", None) if client else None
+        self.purposes[client_id] = (now + PURPOSE_TTL, purpose)
+        return purpose
+
+
+def init_release_policy(app: Flask) -> ReleasePolicy:
+    """Loads and validates the catalog and the security profiles (an invalid file raises
+    PolicyDataError: the app refuses to start) and adds the withheld-data response headers."""
+    catalog = load_catalog(app.config.get("KAKEHASHI_CATALOG_PATH"))
+    profiles = load_profiles(catalog, app.config.get("KAKEHASHI_SECURITY_PROFILES_DIR"))
+    policy = ReleasePolicy(
+        catalog,
+        profiles,
+        load_key(app.config),
+        SubjectDirectory(),
+        enabled=str(app.config.get("KAKEHASHI_RELEASE_POLICY", "on")).lower() not in ("off", "0", "false"),
+    )
+    app.extensions[EXTENSION] = policy
+    app.after_request(_withheld_headers)
+    return policy
+
+
+def release_policy(app: Flask | None = None) -> ReleasePolicy | None:
+    app = app or (current_app._get_current_object() if has_request_context() or _has_app() else None)
+    return app.extensions.get(EXTENSION) if app is not None else None
+
+
+def _has_app() -> bool:
+    try:
+        current_app._get_current_object()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _withheld_headers(response):
+    releases = g.get("kakehashi_releases")
+    if not releases:
+        return response
+    withheld = Counter()
+    for entry in releases:
+        withheld.update(entry["withheld"])
+    response.headers["X-Kakehashi-Withheld"] = (
+        ", ".join(f"{key}={count}" for key, count in sorted(withheld.items())) or "none"
+    )
+    links = [f'</audit/{entry["audit_id"]}>; rel="decision"' for entry in releases if entry.get("audit_id")]
+    if links:
+        existing = response.headers.get("Link")
+        response.headers["Link"] = ", ".join([existing, *links] if existing else links)
+        response.headers["X-Kakehashi-Decision"] = ", ".join(e["audit_id"] for e in releases if e.get("audit_id"))
+    return response
+
+
+class ReleaseBatch:
+    """The decisions of one release (one response's worth of data) for one principal."""
+
+    def __init__(self, policy: ReleasePolicy, principal: Principal, subjects: list[Subject], *, record: bool = True):
+        self.policy = policy
+        self.principal = principal
+        self.recipient = Recipient(
+            principal.client_id,
+            principal.role,
+            getattr(principal, "organisation", None),
+            policy.purpose_of(principal.client_id),
+        )
+        self.subjects = {subject.sourced_id: subject for subject in subjects}
+        self.consents: dict[str, list[Grant]] = {}
+        if self.subjects:
+            from gateway.policy.consent import active_consents
+
+            found = active_consents(principal.client_id, list(self.subjects))
+            self.consents = {
+                subject: [Grant(view.id, view.purpose, frozenset(view.categories)) for view in views]
+                for subject, views in found.items()
+            }
+        self.record = record
+        self.decisions: dict[tuple, Decision] = {}
+        self.withheld: Counter = Counter()
+        self.categories: set[str] = set()
+
+    def profile_of(self, subject: Subject):
+        return self.policy.profiles.for_boards(reversed(subject.codes))
+
+    def decide(self, subject: Subject, category: str, field_name: str | None = None) -> Decision:
+        key = (subject.sourced_id, category, field_name)
+        found = self.decisions.get(key)
+        if found is None:
+            found = decide(
+                self.profile_of(subject),
+                self.recipient,
+                self.principal.scopes,
+                subject.sourced_id,
+                category,
+                field_name,
+                self.consents.get(subject.sourced_id, ()),
+            )
+            self.decisions[key] = found
+        self.categories.add(category)
+        return found
+
+    def withhold(self, what: str, count: int = 1) -> None:
+        self.withheld[what] += count
+
+    def pseudonymous_agent(self, subject: Subject) -> dict:
+        return pseudonymous_agent(self.policy.key, self.recipient.pseudonym_scope, subject.sourced_id)
+
+    def finish(self, resource: str) -> str | None:
+        """Writes the batch's audit entry and notes the response headers; returns the entry id."""
+        if not self.record or not self.subjects:
+            return None
+        from gateway.policy.audit import record_release
+
+        summary = {}
+        for (subject, _category, _field), decision in self.decisions.items():
+            summary[(subject, decision.category, decision.field, decision.form, decision.rule, decision.consent)] = {
+                "subject": subject,
+                **decision.as_record(),
+            }
+        entry_id = record_release(
+            principal=self.principal,
+            request_id=g.get("request_id") if has_request_context() else None,
+            resource=resource,
+            categories=sorted(self.categories),
+            subjects=sorted(self.subjects),
+            decisions=list(summary.values()),
+            withheld=dict(self.withheld),
+        )
+        if has_request_context():
+            g.setdefault("kakehashi_releases", []).append({"audit_id": entry_id, "withheld": dict(self.withheld)})
+        return entry_id
+
+
+def _policy_for(principal: Principal | None) -> ReleasePolicy | None:
+    if principal is None:
+        return None
+    policy = release_policy()
+    return policy if policy is not None and policy.enabled else None
 
 
 @dataclass(frozen=True)
@@ -17,6 +197,7 @@ class StatementReadScope:
     """Which statements a principal may read: all, or only those it is the authority of."""
 
     authority_key: str | None = None  # None: every statement
+    principal: Principal | None = field(default=None, compare=False)  # whom the statements go to
 
     def criteria(self) -> dict:
         """Query criteria that keep a statement query inside this scope."""
@@ -29,9 +210,9 @@ class StatementReadScope:
 def statement_read_scope(principal: Principal, own_authority_key: str) -> StatementReadScope:
     """The statements `principal` may read; Forbidden (403) when it may read none."""
     if principal.may("statements/read"):
-        return StatementReadScope()
+        return StatementReadScope(principal=principal)
     if principal.may("statements/read/mine"):
-        return StatementReadScope(authority_key=own_authority_key)
+        return StatementReadScope(authority_key=own_authority_key, principal=principal)
     raise Forbidden(
         "this client may not read statements (needs scope statements/read or statements/read/mine)",
         code="insufficient_scope",
@@ -40,8 +221,79 @@ def statement_read_scope(principal: Principal, own_authority_key: str) -> Statem
 
 
 def release_statements(scope: StatementReadScope, records: list[dict]) -> list[dict]:
-    """The statements of `records` that may leave the gateway, as they may leave it."""
-    return [record["statement"] for record in records if scope.allows(record)]
+    """The statements of `records` that may leave the gateway, as they may leave it: per scope,
+    then per the release policy for statements whose actor is a roster user (a denied statement
+    is left out; a denied field is removed; a pseudonymised statement's actor is the recipient's
+    pseudonym of the student, a spec-valid account Agent)."""
+    statements = [record["statement"] for record in records if scope.allows(record)]
+    policy = _policy_for(scope.principal)
+    if policy is None or not statements:
+        return statements
+    subjects = policy.directory.agent_subjects([statement.get("actor") or {} for statement in statements])
+    if not any(subjects):
+        return statements
+    batch = ReleaseBatch(policy, scope.principal, [subject for subject in subjects if subject])
+    released = [
+        shaped
+        for statement, subject in zip(statements, subjects, strict=True)
+        if (shaped := statement if subject is None else shape_statement(batch, statement, subject)) is not None
+    ]
+    batch.finish("xapi/statements")
+    return released
+
+
+def statement_decisions(batch: ReleaseBatch, statement: dict, subject: Subject) -> tuple[Decision, list[tuple]]:
+    """The decision on a statement as a whole and on each of its classified fields present
+    (section, extension IRI, decision)."""
+    catalog = batch.policy.catalog
+    whole = batch.decide(subject, catalog.statement_category(statement))
+    fields = []
+    for section, iri, category in catalog.statement_fields:
+        extensions = _extensions(statement, section)
+        if extensions and iri in extensions:
+            fields.append((section, iri, batch.decide(subject, category, f"{section}.extensions.{iri}")))
+    return whole, fields
+
+
+def shape_statement(batch: ReleaseBatch, statement: dict, subject: Subject) -> dict | None:
+    whole, fields = statement_decisions(batch, statement, subject)
+    if not whole.releases:
+        batch.withhold(whole.category)
+        return None
+    removed = [(section, iri, d) for section, iri, d in fields if not d.releases]
+    kept = [d for _section, _iri, d in fields if d.releases]
+    form = least_revealing([whole, *kept]).form
+    if not removed and form == "identified":
+        return statement
+    shaped = copy.copy(statement)
+    for section, iri, decision in removed:
+        batch.withhold(f"{decision.category}#field")
+        _remove_extension(shaped, section, iri)
+    if form == "pseudonymised":
+        shaped["actor"] = batch.pseudonymous_agent(subject)
+    return shaped
+
+
+def _extensions(statement: dict, section: str) -> dict | None:
+    node = statement
+    for part in section.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    extensions = node.get("extensions") if isinstance(node, dict) else None
+    return extensions if isinstance(extensions, dict) else None
+
+
+def _remove_extension(shaped: dict, section: str, iri: str) -> None:
+    """Removes one extension from `shaped` (a shallow copy), copying only the path it changes."""
+    node = shaped
+    for part in section.split("."):
+        child = dict(node[part])
+        node[part] = child
+        node = child
+    extensions = {key: value for key, value in node["extensions"].items() if key != iri}
+    if extensions:
+        node["extensions"] = extensions
+    else:
+        del node["extensions"]
 
 
 def require_write(principal: Principal, scope: str = "statements/write") -> None:
@@ -97,9 +349,30 @@ def release_activity(principal: Principal, activity: dict) -> dict:
 
 
 def release_person(principal: Principal, person: dict) -> dict:
-    """The Person object (Agents resource) as it may leave the gateway."""
+    """The Person object (Agents resource) as it may leave the gateway: for a roster user, in the
+    form the policy gives the `persons` category (pseudonymised: only the recipient's pseudonym
+    account; withheld: an empty Person)."""
     _require_definition_read(principal)
-    return person
+    policy = _policy_for(principal)
+    if policy is None:
+        return person
+    agents = [{"account": account} for account in person.get("account") or ()]
+    agents += [{"mbox": mbox} for mbox in person.get("mbox") or ()]
+    subject = next((found for found in policy.directory.agent_subjects(agents) if found), None)
+    if subject is None:
+        return person
+    batch = ReleaseBatch(policy, principal, [subject])
+    decision = batch.decide(subject, policy.catalog.persons)
+    if decision.form == "identified":
+        released = person
+    elif decision.form == "pseudonymised":
+        batch.withhold(f"{decision.category}#field")
+        released = {"objectType": "Person", "account": [batch.pseudonymous_agent(subject)["account"]]}
+    else:
+        batch.withhold(decision.category)
+        released = {"objectType": "Person"}
+    batch.finish("xapi/agents")
+    return released
 
 
 # OneRoster (1.2 Rostering §"Scopes"; 1.1 has the same three): the core read operations accept
@@ -138,9 +411,70 @@ def release_roster(principal: Principal, access: str, entity: str, records: list
     as they may leave it: today every record the scope allows, without the withheld fields."""
     require_roster_read(principal, access)
     withheld = WITHHELD_ROSTER_FIELDS.get(entity, ())
-    if not withheld:
+    if withheld:
+        records = [{key: value for key, value in record.items() if key not in withheld} for record in records]
+    policy = _policy_for(principal)
+    if policy is None or not records:
         return records
-    return [{key: value for key, value in record.items() if key not in withheld} for record in records]
+    spec = policy.catalog.roster_entity(entity)
+    if spec.subject is None:
+        return records
+    ids = [_roster_subject_id(record, spec.subject) for record in records]
+    subjects = policy.directory.subjects([sourced_id for sourced_id in ids if sourced_id])
+    if not subjects:
+        return records
+    batch = ReleaseBatch(policy, principal, list(subjects.values()))
+    released = []
+    for record, sourced_id in zip(records, ids, strict=True):
+        subject = subjects.get(sourced_id or "")
+        shaped = record if subject is None else shape_roster_record(batch, spec, record, subject)
+        if shaped is not None:
+            released.append(shaped)
+    batch.finish(f"oneroster/{entity}")
+    return released
+
+
+def _roster_subject_id(record: dict, path: str) -> str | None:
+    value = record.get(path)
+    if isinstance(value, dict):
+        value = value.get("sourcedId")
+    return value if isinstance(value, str) else None
+
+
+def shape_roster_record(batch: ReleaseBatch, spec, record: dict, subject: Subject) -> dict | None:
+    """A OneRoster record about a roster user, released only in identified form (OneRoster is an
+    identified roster API: a record, or a field, whose form is anything else is withheld)."""
+    whole = batch.decide(subject, spec.record)
+    if whole.form != "identified":
+        batch.withhold(spec.record)
+        return None
+    shaped = record
+    for path, category in spec.fields:
+        present = _roster_field_present(record, path)
+        if not present:
+            continue
+        decision = batch.decide(subject, category, path)
+        if decision.form == "identified":
+            continue
+        if shaped is record:
+            shaped = dict(record)
+        batch.withhold(f"{category}#field")
+        if path.startswith("metadata."):
+            metadata = {k: v for k, v in shaped["metadata"].items() if k != path[len("metadata.") :]}
+            if metadata:
+                shaped["metadata"] = metadata
+            else:
+                del shaped["metadata"]
+        else:
+            del shaped[path]
+    return shaped
+
+
+def _roster_field_present(record: dict, path: str) -> bool:
+    if path.startswith("metadata."):
+        metadata = record.get("metadata")
+        return isinstance(metadata, dict) and path[len("metadata.") :] in metadata
+    return path in record
 
 
 def release_units(principal: Principal | None, units: list[dict]) -> list[dict]:
@@ -148,7 +482,9 @@ def release_units(principal: Principal | None, units: list[dict]) -> list[dict]:
     reference data (MEXT open data), so any authenticated client may read them whatever its
     scopes; the views still require authentication, keeping every API read attributable."""
     if principal is None:
-        raise Forbidden("curriculum units are released to authenticated clients only", code="insufficient_scope")
+        raise Forbidden(
+            "curriculum units are released to authenticated clients only", code="insufficient_scope"
+        )
     return units
 
 
