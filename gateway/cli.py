@@ -587,3 +587,73 @@ def openapi_write(output: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group()
+def exams() -> None:
+    """Exam results: import OneRoster Gradebook CSV and YAML-described exam CSVs as xAPI statements."""
+
+
+class _ExamProgress:
+    """A click progress bar over the marks turned into statements, then the store."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+
+    def __call__(self, kind: str, amount: int) -> None:
+        if not self.enabled:
+            return
+        if kind == "total":
+            self.bar = click.progressbar(length=max(amount, 1), label="importing", file=sys.stderr)
+            self.bar.__enter__()
+        elif self.bar is not None:
+            self.bar.update(amount)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@exams.command("import")
+@click.option(
+    "--format",
+    "format_name",
+    required=True,
+    help="oneroster-gradebook (a directory of Gradebook CSV files) or a mapping in mappings/exam-formats/.",
+)
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only: report what would be stored, store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result and the report as JSON.")
+@click.option("--lang", type=click.Choice(["both", "ja", "en"]), default="both", show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def exams_import(format_name: str, path: Path, dry_run: bool, as_json: bool, lang: str, no_progress: bool) -> None:
+    """Import exam results (a file or a directory of files); all or nothing. Exits 1 when rejected."""
+    from adapters.exams.importer import import_exams
+
+    progress = _ExamProgress(enabled=not no_progress and not as_json)
+    with app_context():
+        try:
+            result = import_exams(path, format_name, dry_run=dry_run, progress=progress)
+        finally:
+            progress.close()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        if result.issues:
+            click.echo(result.issues_table(lang))
+            click.echo()
+        if result.counts:
+            click.echo(result.counts_table())
+        if result.rejected:
+            click.echo(
+                f"Rejected: {len(result.issues)} error(s), nothing was stored. "
+                f"取り込みを中止しました（エラー {len(result.issues)} 件、保存なし）。",
+                err=True,
+            )
+        elif dry_run:
+            click.echo("Dry run: valid; nothing was stored.", err=True)
+        else:
+            click.echo(f"Imported {result.counts.get('new', 0)} new statement(s) from {str(path)!r}.", err=True)
+    if result.rejected:
+        sys.exit(1)
