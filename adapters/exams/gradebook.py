@@ -80,15 +80,20 @@ def read_gradebook(directory: Path, units: UnitResolver) -> ReadMarks:
             )
         scales[row["sourcedId"]] = values or {}
     objectives: dict[str, list[str]] = {}
+    objective_problems: set[str] = set()  # lineItems with a bad objective: already reported
+    unitless: set[str] = set()
     for line, row in tables["lineItemLearningObjectiveIds.csv"]:
         where = ("lineItemLearningObjectiveIds.csv", line)
         objectives.setdefault(row["lineItemSourcedId"], [])
+        before = len(read.issues)
         codes = units.codes(
             row["learningObjectiveId"], row["source"] or None, where, "learningObjectiveId", read.issues
         )
         objectives[row["lineItemSourcedId"]] += [
             c for c in codes if c not in objectives[row["lineItemSourcedId"]]
         ]
+        if len(read.issues) > before:
+            objective_problems.add(row["lineItemSourcedId"])
     result_objectives: dict[str, list[str]] = {}
     for line, row in tables["resultLearningObjectiveIds.csv"]:
         where = ("resultLearningObjectiveIds.csv", line)
@@ -174,6 +179,9 @@ def read_gradebook(directory: Path, units: UnitResolver) -> ReadMarks:
         if not row["studentSourcedId"]:
             read.issues.append(issue("required-value", *where, "studentSourcedId"))
             continue
+        read.students.append(
+            StudentRef(row["studentSourcedId"], "sourcedId", None, "results.csv", line, "studentSourcedId")
+        )
         scale = item_row.get("scoreScaleSourcedId", "")
         if row["score"] == "" and row.get("textScore") and scale:
             raw = scales[scale].get(row["textScore"])
@@ -192,9 +200,12 @@ def read_gradebook(directory: Path, units: UnitResolver) -> ReadMarks:
             )
         )
         if not codes:
-            read.issues.append(
-                issue("no-units", "lineItems.csv", item_line, "sourcedId", value=item_row["sourcedId"])
-            )
+            # Once per lineItem, and not when its learning objectives were already reported.
+            if item_row["sourcedId"] not in unitless | objective_problems:
+                read.issues.append(
+                    issue("no-units", "lineItems.csv", item_line, "sourcedId", value=item_row["sourcedId"])
+                )
+            unitless.add(item_row["sourcedId"])
             continue
         taken = exam.taken
         if not taken and row.get("scoreDate"):

@@ -58,6 +58,7 @@ def import_exams(
             part = read_mapped(file, mapping, units)
             read.marks += part.marks
             read.deviations.update(part.deviations)
+            read.students += part.students
             read.issues += part.issues
             read.rows += part.rows
     else:
@@ -65,9 +66,8 @@ def import_exams(
         return result
     result.issues += read.issues
     progress("total", len(read.marks) + 1)
-    agents = _resolve_students(
-        [ref for _, ref in read.marks] + [ref for _, ref in read.deviations.values()], result
-    )
+    agents = _resolve_students(read.students, result)
+    result.issues.sort(key=lambda i: (i.file or "", i.line or 0))
     result.counts = {"rows": read.rows, "section marks": len(read.marks)}
     if result.issues:
         return result

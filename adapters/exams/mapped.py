@@ -151,6 +151,17 @@ def read_mapped(path: Path, mapping: dict, units: UnitResolver) -> ReadMarks:
         student_value = row[mapping["student"]["column"]]
         if not student_value:
             read.issues.append(issue("required-value", name, line, mapping["student"]["column"]))
+        else:
+            read.students.append(
+                StudentRef(
+                    student_value,
+                    mapping["student"]["match"],
+                    mapping["student"].get("school"),
+                    name,
+                    line,
+                    mapping["student"]["column"],
+                )
+            )
         unit_value = row[unit_spec["column"]]
         if not unit_value:
             read.issues.append(issue("required-value", name, line, unit_spec["column"]))

@@ -33,6 +33,7 @@ class StudentRef:
 class ReadMarks:
     marks: list[tuple[SectionMark, StudentRef]] = field(default_factory=list)
     deviations: dict[tuple[str, str], tuple[float, StudentRef]] = field(default_factory=dict)
+    students: list[StudentRef] = field(default_factory=list)  # every row's student, marks or not
     issues: list[ExamIssue] = field(default_factory=list)
     rows: int = 0
 
@@ -95,10 +96,10 @@ def check_score(raw, points, where, raw_column, max_column, issues) -> bool:
     if raw is None or points is None:
         return False
     if points <= 0:
-        issues.append(issue("max-positive", *where, max_column, value=points))
+        issues.append(issue("max-positive", *where, max_column, value=f"{points:g}"))
         return False
     if not 0 <= raw <= points:
-        issues.append(issue("score-range", *where, raw_column, value=raw, max=points))
+        issues.append(issue("score-range", *where, raw_column, value=f"{raw:g}", max=f"{points:g}"))
         return False
     return True
 
