@@ -41,6 +41,26 @@ TARGET_NAMES = {
     "users": "user",
     "userProfiles": "userProfile",
 }
+# Where stored records point to each entity: a record an import deletes must not stay referenced by
+# a stored record the file set does not carry (entity → (referring entity, path)).
+REFERRERS = {
+    "orgs": (
+        ("orgs", "parent.sourcedId"),
+        ("courses", "org.sourcedId"),
+        ("classes", "school.sourcedId"),
+        ("users", "roles.org.sourcedId"),
+        ("roles", "org.sourcedId"),
+        ("enrollments", "school.sourcedId"),
+    ),
+    "academicSessions": (
+        ("academicSessions", "parent.sourcedId"),
+        ("courses", "schoolYear.sourcedId"),
+        ("classes", "terms.sourcedId"),
+    ),
+    "courses": (("classes", "course.sourcedId"),),
+    "classes": (("enrollments", "class.sourcedId"),),
+    "users": (("enrollments", "user.sourcedId"), ("roles", "user.sourcedId"), ("userProfiles", "user.sourcedId")),
+}
 # Entities embedded into users (1.2): roles.csv rows become user.roles, userProfiles.csv rows
 # user.userProfiles, as the 1.2 REST binding carries them.
 USER_ATTACHMENTS = {"roles": "roles", "userProfiles": "userProfiles"}
@@ -191,6 +211,7 @@ class RosterImport:
         try:
             fileset = FileSet(self.path)
         except FileSetError as error:
+            self.spool.close()
             self.issues.add(Issue("csv-syntax", file=str(self.path), params={"detail": str(error)}))
             return self.result
         if not self.dry_run:
@@ -323,9 +344,33 @@ class RosterImport:
             if rebuild_users:
                 self._rebuild_users_not_in_file(source)
             self._check_deferred(entity)
+        self._check_dangling()
         self.result.rows = sum(
             n.created + n.updated + n.unchanged + n.deleted for n in self.result.counts.values()
         )
+
+    def _check_dangling(self) -> None:
+        """Records this import deletes that stored records outside the file set still reference
+        (e.g. a bulk users.csv without a user whose enrollments stay because enrollments.csv is
+        absent): each is a referential error, so nothing is changed."""
+        for target, deleted in self.deleted.items():
+            if not deleted:
+                continue
+            for referrer, path in REFERRERS.get(target, ()):
+                carried = self.rows_read.get(referrer, set()) | self.deleted.get(referrer, set())
+                for doc in repository.referring_records(referrer, path, deleted):
+                    if doc["_id"] in carried:
+                        continue  # its row in the file set was checked (or it goes too)
+                    for value in _values_at(doc, path) & deleted:
+                        self.issues.add(
+                            Issue(
+                                "dangling-reference",
+                                file=f"{target}.csv",
+                                column="sourcedId",
+                                params={"value": value, "referrer": TARGET_NAMES.get(referrer, referrer),
+                                        "referrer_id": doc["_id"], "path": path},  # fmt: skip
+                            )
+                        )
 
     def _ids(self, entity: str) -> set[str]:
         """The sourcedIds `entity` will hold after the import (its stored ones when the set has no such file)."""
@@ -569,6 +614,22 @@ class RosterImport:
             "startedAt": self.now,
             "finishedAt": now_ms(),
         }
+
+
+def _values_at(doc: dict, path: str) -> set[str]:
+    """The values at a dotted path of a record, through lists (e.g. roles.org.sourcedId)."""
+    values: list = [doc]
+    for key in path.split("."):
+        found = []
+        for value in values:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and item.get(key) is not None:
+                    found.append(item[key])
+        values = found
+    flat = set()
+    for value in values:
+        flat.update(value if isinstance(value, list) else [value])
+    return {value for value in flat if isinstance(value, str)}
 
 
 def _lock_params(holder: dict) -> dict:

@@ -96,6 +96,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{column} の {value} に当たる {target} がありません",
         "{column} {value} refers to no {target}",
     ),
+    "dangling-reference": (
+        "{value} を削除すると、取り込みに含まれない {referrer} {referrer_id} の {path} が参照先を失います",
+        "deleting {value} would leave {path} of {referrer} {referrer_id} (not in this file set) dangling",
+    ),
     "reference-type": (
         "{column} の {value} は {expected} の組織ではありません（{actual}）",
         "{column} {value} is not an org of type {expected} (it is {actual})",

@@ -152,23 +152,13 @@ class OneRosterRestClient:
             except requests.RequestException as error:
                 response, failure = None, f"unreachable ({type(error).__name__})"
             else:
-                failure = None
-            if response is not None and response.status_code == 401 and not refreshed:
-                refreshed = True
-                self._fetch_token()
-                continue
-            if response is not None and response.status_code == 401:
-                raise ProviderAuthenticationError(f"{url}: 401 Unauthorized{_status_info(response)}")
-            if response is not None and response.status_code == 403:
-                raise ProviderForbiddenError(
-                    f"{url}: 403 Forbidden{_status_info(response)} (does the client have the roster scopes?)"
-                )
-            if response is not None and response.status_code != 429 and response.status_code < 500:
-                if response.status_code >= 400:
-                    raise ProviderError(f"{url}: {response.status_code}{_status_info(response)}")
-                return response
-            if response is not None:
-                failure = f"{response.status_code}{_status_info(response)}"
+                if response.status_code == 401 and not refreshed:
+                    refreshed = True  # renew the token once; a second 401 is final
+                    self._fetch_token()
+                    continue
+                failure = _retryable_failure(url, response)
+                if failure is None:
+                    return response
             if attempt >= self.config.max_retries:
                 raise ProviderUnavailableError(f"{url}: {failure}, still after {attempt} retries")
             self.sleep(self._delay(response, attempt))
@@ -195,6 +185,23 @@ class OneRosterRestClient:
 def _iso(moment: datetime) -> str:
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _retryable_failure(url: str, response: requests.Response) -> str | None:
+    """None for a success; a description for a response worth retrying (429, 5xx); raises the
+    matching ProviderError for any other error status."""
+    status = response.status_code
+    if status == 429 or status >= 500:
+        return f"{status}{_status_info(response)}"
+    if status == 401:
+        raise ProviderAuthenticationError(f"{url}: 401 Unauthorized{_status_info(response)}")
+    if status == 403:
+        raise ProviderForbiddenError(
+            f"{url}: 403 Forbidden{_status_info(response)} (does the client have the roster scopes?)"
+        )
+    if status >= 400:
+        raise ProviderError(f"{url}: {status}{_status_info(response)}")
+    return None
 
 
 def _status_info(response: requests.Response) -> str:

@@ -170,6 +170,13 @@ def iter_records(entity: str, query: dict | None = None, projection: dict | None
     yield from collection(entity).find(query or {}, projection, batch_size=10_000)
 
 
+def referring_records(entity: str, path: str, ids: Iterable[str]) -> Iterator[dict]:
+    """Stored records of `entity` whose `path` holds one of `ids` (`_id` and `path` only)."""
+    pending = list(ids)
+    for start in range(0, len(pending), 1_000):
+        yield from collection(entity).find({path: {"$in": pending[start : start + 1_000]}}, {path: 1})
+
+
 class RosterChange:
     """One write of an import: `upsert` (the whole record, `_id` included) or `delete`."""
 
