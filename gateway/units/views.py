@@ -10,7 +10,7 @@ from flask import g, jsonify
 
 from gateway.auth.http import authenticate_request
 from gateway.extensions import Blueprint
-from gateway.units import service
+from gateway.units import review, service
 from gateway.units.codes import SCHOOL_TYPES
 
 blp = Blueprint(
@@ -63,6 +63,29 @@ def search_units(subject=None, grade=None, schoolType=None, q=None, offset=0, li
     response = jsonify({"units": units, "total": total, "offset": offset, "limit": limit})
     response.headers["X-Total-Count"] = str(total)
     return response
+
+
+class ReviewArgs(ma.Schema):
+    student = ma.fields.String(required=True, metadata={"description": "The student's roster sourcedId"})
+    exam = ma.fields.String(required=True, metadata={"description": "The exam's activity id (IRI)"})
+    threshold = ma.fields.Float(
+        load_default=review.DEFAULT_THRESHOLD,
+        validate=ma.validate.Range(min=0, max=1, min_inclusive=False),
+        metadata={"description": "Mastery threshold: units whose mark (raw/max) is below it are listed"},
+    )
+
+
+@blp.route("/review")
+@blp.arguments(ReviewArgs, location="query", as_kwargs=True)
+@blp.response(
+    200,
+    description="Units to review (要復習単元) below the threshold, lowest first, each with its foundations "
+    "(checkFirst when the student's statements point at them), and checkFirst across all units",
+)
+@blp.doc(security=[{"basicAuth": []}])
+def units_review(student, exam, threshold=review.DEFAULT_THRESHOLD):
+    """Units to review for a student and an exam, for coaches (needs reports.read or statements/read)."""
+    return jsonify(review.review_for(g.principal, student, exam, threshold))
 
 
 @blp.route("/<code>")
