@@ -83,8 +83,10 @@ def read_record(
     if stored is None:
         raise unknown(SINGLE_KINDS.get(operation.operation_id, operation.key), sourced_id)
     (record,) = _represent(entity, [stored], representation, selection)
-    (released,) = release_roster(principal, operation.access, entity, [record])
-    return released
+    released = release_roster(principal, operation.access, entity, [record])
+    if not released:  # withheld by the release policy: as unknown, revealing nothing
+        raise unknown(SINGLE_KINDS.get(operation.operation_id, operation.key), sourced_id)
+    return released[0]
 
 
 def _represent(

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_request_context, request
 
 from gateway.auth.service import Principal
 from gateway.errors import Forbidden
@@ -98,7 +98,8 @@ def _withheld_headers(response):
     response.headers["X-Kakehashi-Withheld"] = (
         ", ".join(f"{key}={count}" for key, count in sorted(withheld.items())) or "none"
     )
-    links = [f'</audit/{entry["audit_id"]}>; rel="decision"' for entry in releases if entry.get("audit_id")]
+    base = (current_app.config.get("KAKEHASHI_PUBLIC_URL") or request.host_url).rstrip("/")
+    links = [f'<{base}/audit/{entry["audit_id"]}>; rel="decision"' for entry in releases if entry.get("audit_id")]
     if links:
         existing = response.headers.get("Link")
         response.headers["Link"] = ", ".join([existing, *links] if existing else links)
@@ -421,6 +422,10 @@ def release_roster(principal: Principal, access: str, entity: str, records: list
         return records
     ids = [_roster_subject_id(record, spec.subject) for record in records]
     subjects = policy.directory.subjects([sourced_id for sourced_id in ids if sourced_id])
+    if any(sourced_id is None for sourced_id in ids):
+        # a field selection left the subject out: decided under the default profile, no consent
+        subjects[UNSELECTED.sourced_id] = UNSELECTED
+        ids = [sourced_id or UNSELECTED.sourced_id for sourced_id in ids]
     if not subjects:
         return records
     batch = ReleaseBatch(policy, principal, list(subjects.values()))
@@ -432,6 +437,9 @@ def release_roster(principal: Principal, access: str, entity: str, records: list
             released.append(shaped)
     batch.finish(f"oneroster/{entity}")
     return released
+
+
+UNSELECTED = Subject("(subject not selected)", (), ())
 
 
 def _roster_subject_id(record: dict, path: str) -> str | None:

@@ -158,15 +158,16 @@ def roster(app) -> dict[str, list[dict]]:
 
 @pytest.fixture
 def roster_headers(make_credentials) -> dict[str, str]:
-    """A client with every OneRoster 1.2 read scope."""
+    """A school's client with every OneRoster 1.2 read scope (the release policy gives a school
+    its students' records identified, kana, contact and demographics included)."""
     scopes = " ".join(OR12 + name for name in ("roster.readonly", "roster-demographics.readonly"))
-    return basic_auth(*make_credentials(scopes))
+    return basic_auth(*make_credentials(scopes, role="school"))
 
 
 @pytest.fixture
 def headers_with(make_credentials):
     def make(*scopes: str) -> dict[str, str]:
-        return basic_auth(*make_credentials(" ".join(scopes)))
+        return basic_auth(*make_credentials(" ".join(scopes), role="school"))
 
     return make
 

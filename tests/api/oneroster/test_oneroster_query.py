@@ -22,6 +22,8 @@ def minor(response) -> str:
 def links(response) -> dict[str, dict]:
     found = {}
     for target, relation in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers["Link"]):
+        if relation == "decision":  # the release policy's audit entry, not a page
+            continue
         split = urlsplit(target)
         found[relation] = {"path": split.path, **{k: v[0] for k, v in parse_qs(split.query).items()}}
         assert target.startswith(PUBLIC)
