@@ -59,7 +59,11 @@ REFERRERS = {
     ),
     "courses": (("classes", "course.sourcedId"),),
     "classes": (("enrollments", "class.sourcedId"),),
-    "users": (("enrollments", "user.sourcedId"), ("roles", "user.sourcedId"), ("userProfiles", "user.sourcedId")),
+    "users": (
+        ("enrollments", "user.sourcedId"),
+        ("roles", "user.sourcedId"),
+        ("userProfiles", "user.sourcedId"),
+    ),
 }
 # Entities embedded into users (1.2): roles.csv rows become user.roles, userProfiles.csv rows
 # user.userProfiles, as the 1.2 REST binding carries them.
@@ -221,7 +225,9 @@ class RosterImport:
             except repository.ImportLocked as locked:
                 fileset.close()
                 self.spool.close()
-                self.issues.add(Issue("import-locked", file=str(self.path), params=_lock_params(locked.holder)))
+                self.issues.add(
+                    Issue("import-locked", file=str(self.path), params=_lock_params(locked.holder))
+                )
                 return self.result
             repository.drop_stale_generations()
         try:
@@ -367,8 +373,12 @@ class RosterImport:
                                 "dangling-reference",
                                 file=f"{target}.csv",
                                 column="sourcedId",
-                                params={"value": value, "referrer": TARGET_NAMES.get(referrer, referrer),
-                                        "referrer_id": doc["_id"], "path": path},  # fmt: skip
+                                params={
+                                    "value": value,
+                                    "referrer": TARGET_NAMES.get(referrer, referrer),
+                                    "referrer_id": doc["_id"],
+                                    "path": path,
+                                },  # fmt: skip
                             )
                         )
 
@@ -384,29 +394,19 @@ class RosterImport:
 
     def _check_reference(self, file: str, ref: Reference) -> None:
         if ref.sourced_id not in self._ids(ref.target):
-            self.issues.add(
-                Issue(
-                    "reference",
-                    file=file,
-                    line=ref.line,
-                    column=ref.column,
-                    params={"value": ref.sourced_id, "target": TARGET_NAMES[ref.target]},
-                )
-            )
+            rule, params = "reference", {"target": TARGET_NAMES[ref.target]}
         elif ref.org_type and self.org_types.get(ref.sourced_id) != ref.org_type:
-            self.issues.add(
-                Issue(
-                    "reference-type",
-                    file=file,
-                    line=ref.line,
-                    column=ref.column,
-                    params={
-                        "value": ref.sourced_id,
-                        "expected": ref.org_type,
-                        "actual": self.org_types.get(ref.sourced_id),
-                    },
-                )
+            rule, params = (
+                "reference-type",
+                {"expected": ref.org_type, "actual": self.org_types.get(ref.sourced_id)},
             )
+        else:
+            return
+        self.issues.add(
+            Issue(
+                rule, file=file, line=ref.line, column=ref.column, params={"value": ref.sourced_id, **params}
+            )
+        )
 
     def _check_deferred(self, finished: str) -> None:
         """Checks the references that waited for `finished` to be read."""

@@ -191,6 +191,12 @@ class Issue:
     def message_en(self) -> str:
         return MESSAGES[self.rule][1].format(**self._fields())
 
+    def message(self, language: str = "both") -> str:
+        """The message in "ja", "en" or "both" (Japanese / English)."""
+        if language in ("ja", "en"):
+            return self.message_ja if language == "ja" else self.message_en
+        return f"{self.message_ja} / {self.message_en}"
+
     def _fields(self) -> dict:
         return {"file": self.file, "column": self.column, **self.params}
 
@@ -238,21 +244,9 @@ def render_table(issues: list[Issue], *, language: str = "both") -> str:
     header = ("file", "line", "column", "rule", "severity", "message")
     rows = []
     for issue in issues:
-        if language == "ja":
-            message = issue.message_ja
-        elif language == "en":
-            message = issue.message_en
-        else:
-            message = f"{issue.message_ja} / {issue.message_en}"
+        line = "" if issue.line is None else str(issue.line)
         rows.append(
-            (
-                issue.file or "",
-                "" if issue.line is None else str(issue.line),
-                issue.column or "",
-                issue.rule,
-                issue.severity,
-                message,
-            )
+            (issue.file or "", line, issue.column or "", issue.rule, issue.severity, issue.message(language))
         )
     widths = [max(_width(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
     lines = []

@@ -328,7 +328,13 @@ def acquire_import_lock(batch: str) -> None:
     lock (holder process gone on this host, or not renewed for LOCK_STALE) is taken over."""
     state = database()[STATE]
     now = _lock_now()
-    mine = {"batch": batch, "host": socket.gethostname(), "pid": os.getpid(), "startedAt": now, "renewedAt": now}
+    mine = {
+        "batch": batch,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "startedAt": now,
+        "renewedAt": now,
+    }
     try:
         state.insert_one({"_id": LOCK, **mine})
         return

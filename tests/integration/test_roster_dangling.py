@@ -26,4 +26,3 @@ def test_bulk_users_without_an_enrolled_student_is_rejected_while_enrollments_st
         assert all(e.params["referrer"] == "enrollments" for e in errors)
         assert "dangling" in result.issues_table("en")
         assert snapshot() == before
-

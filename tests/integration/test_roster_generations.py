@@ -47,7 +47,9 @@ def test_large_import_switches_to_a_new_generation_and_drops_the_old(app, tmp_pa
     assert counts(second)["users"] == (0, 1, 0, 3)
 
 
-def test_a_failure_before_the_switch_leaves_the_previous_roster_served(app, tmp_path, generations, monkeypatch):
+def test_a_failure_before_the_switch_leaves_the_previous_roster_served(
+    app, tmp_path, generations, monkeypatch
+):
     with app.app_context():
         import_roster(write_set(tmp_path / "valid"), profile="jp")
         before, names = snapshot(), repository.live_names()
@@ -85,8 +87,14 @@ def _hold_lock(pid: int, renewed: datetime | None = None, host: str | None = Non
 
     now = datetime.now(UTC)
     database()[repository.STATE].insert_one(
-        {"_id": repository.LOCK, "batch": "other-import", "host": host or socket.gethostname(), "pid": pid,
-         "startedAt": now, "renewedAt": renewed or now}  # fmt: skip
+        {
+            "_id": repository.LOCK,
+            "batch": "other-import",
+            "host": host or socket.gethostname(),
+            "pid": pid,
+            "startedAt": now,
+            "renewedAt": renewed or now,
+        }  # fmt: skip
     )
 
 
@@ -101,15 +109,21 @@ def test_a_second_import_is_refused_while_one_runs(app, tmp_path, monkeypatch, d
         assert snapshot() == before
         # The refused import leaves the holder's lock alone.
         assert database()[repository.STATE].find_one({"_id": repository.LOCK})["batch"] == "other-import"
-    cli = run(monkeypatch, database_uri, tmp_path, write_set(tmp_path / "cli"), "--profile", "jp", "--no-progress")
+    cli = run(
+        monkeypatch, database_uri, tmp_path, write_set(tmp_path / "cli"), "--profile", "jp", "--no-progress"
+    )
     assert cli.exit_code == 1 and "another roster import is running" in cli.output
 
 
 def test_a_stale_lock_is_taken_over(app, tmp_path):
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     with app.app_context():
         _hold_lock(pid=int(finished.stdout))  # this host, process gone
         assert import_roster(write_set(tmp_path / "a"), profile="jp").applied
-        _hold_lock(pid=1, host="another-host", renewed=datetime.now(UTC) - repository.LOCK_STALE - timedelta(1))
+        _hold_lock(
+            pid=1, host="another-host", renewed=datetime.now(UTC) - repository.LOCK_STALE - timedelta(1)
+        )
         assert import_roster(write_set(tmp_path / "b"), profile="jp").applied
         assert not repository.lock_held()

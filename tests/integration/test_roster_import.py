@@ -207,67 +207,54 @@ def _edit(rows, entity, index, **values):
 DEFECTS = {
     "bad UUID": (
         lambda rows: _edit(rows, "enrollments", 1, sourcedId="enrollment-2"),
-        {},
         [("enrollments.csv", 3, "sourcedId", "jp-uuid")],
     ),
     "half-width katakana": (
         lambda rows: _edit(rows, "users", 2, **{"metadata.jp.kanaGivenName": "ﾀﾛｳ"}),
-        {},
         [("users.csv", 4, "metadata.jp.kanaGivenName", "jp-halfwidth-katakana")],
     ),
     "kana not katakana": (
         lambda rows: _edit(rows, "users", 2, **{"metadata.jp.kanaGivenName": "たろう"}),
-        {},
         [("users.csv", 4, "metadata.jp.kanaGivenName", "jp-kana")],
     ),
     "bad 学校コード": (
         lambda rows: _edit(rows, "orgs", 1, identifier="D12229900001"),
-        {},
         [("orgs.csv", 3, "identifier", "jp-school-code")],
     ),
     "bad 教育委員会コード check digit": (
         lambda rows: _edit(rows, "orgs", 0, identifier="220002"),
-        {},
         [("orgs.csv", 2, "identifier", "jp-board-code")],
     ),
     "orphan enrollment": (
         lambda rows: _edit(rows, "enrollments", 2, userSourcedId="0f1c5a4e-3b2d-4c1e-9f8a-0a1b2c3d4eff"),
-        {},
         [("enrollments.csv", 4, "userSourcedId", "reference")],
     ),
     "enrollment school is not a school": (
         lambda rows: _edit(rows, "enrollments", 0, schoolSourcedId=rows["orgs"][0]["sourcedId"]),
-        {},
         [("enrollments.csv", 2, "schoolSourcedId", "reference-type")],
     ),
     "duplicate sourcedId": (
         lambda rows: {**rows, "enrollments": rows["enrollments"] + [dict(rows["enrollments"][0])]},
-        {},
         [("enrollments.csv", 6, "sourcedId", "duplicate-sourcedId")],
     ),
     "grade code": (
         lambda rows: _edit(rows, "classes", 0, grades="10"),
-        {},
         [("classes.csv", 2, "grades", "jp-grade")],
     ),
     "school year title": (
         lambda rows: _edit(rows, "academicSessions", 0, title="2026"),
-        {},
         [("academicSessions.csv", 2, "title", "jp-session-title")],
     ),
     "student enrollment primary": (
         lambda rows: _edit(rows, "enrollments", 1, primary="true"),
-        {},
         [("enrollments.csv", 3, "primary", "jp-student-primary")],
     ),
     "bad date": (
         lambda rows: _edit(rows, "demographics", 0, birthDate="2010/05/01"),
-        {},
         [("demographics.csv", 2, "birthDate", "date")],
     ),
     "bad enumeration": (
         lambda rows: _edit(rows, "roles", 1, role="pupil"),
-        {},
         [("roles.csv", 3, "role", "enum")],
     ),
 }
@@ -275,7 +262,7 @@ DEFECTS = {
 
 @pytest.mark.parametrize("defect", list(DEFECTS))
 def test_each_defect_is_reported_precisely_and_changes_nothing(app, tmp_path, defect):
-    edit, _, expected = DEFECTS[defect]
+    edit, expected = DEFECTS[defect]
     with app.app_context():
         import_roster(write_set(tmp_path / "valid"), profile="jp")
         before = snapshot()
@@ -289,60 +276,64 @@ def test_each_defect_is_reported_precisely_and_changes_nothing(app, tmp_path, de
     assert issue["message_ja"] and issue["message_en"] and issue["message_ja"] != issue["message_en"]
 
 
-def test_missing_required_column_is_reported(app, tmp_path):
-    folder = write_set(tmp_path / "set")
-    path = folder / "enrollments.csv"
-    with path.open(encoding="utf-8", newline="") as file:
-        lines = list(csv.reader(file))
-    drop = lines[0].index("classSourcedId")
-    with path.open("w", newline="", encoding="utf-8") as file:
-        csv.writer(file).writerows([[v for i, v in enumerate(line) if i != drop] for line in lines])
-    with app.app_context():
-        result = import_roster(folder, profile="jp")
-        assert repository.count("users") == 0
-    assert [(i.file, i.line, i.column, i.rule) for i in only_errors(result)] == [
-        ("enrollments.csv", 1, "classSourcedId", "missing-column")
-    ]
+def _drop_column(folder, file, column):
+    path = folder / file
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = list(csv.reader(handle))
+    drop = lines[0].index(column)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([[v for i, v in enumerate(line) if i != drop] for line in lines])
 
 
-def test_wrong_manifest_version_is_reported(app, tmp_path):
-    rows = manifest(
-        "1.2",
-        "bulk",
-        ["orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics"],
-    )
-    rows[0] = ("manifest.version", "2.0")
-    with app.app_context():
-        result = import_roster(write_set(tmp_path / "set", manifest_rows=rows))
-        assert repository.count("orgs") == 0
-    assert [(i.file, i.line, i.column, i.rule) for i in only_errors(result)] == [
-        ("manifest.csv", 2, "manifest.version", "manifest-version")
-    ]
-
-
-def test_unsupported_oneroster_version_is_reported(app, tmp_path):
+def _manifest_row(index, row):
     rows = manifest("1.2")
-    rows[1] = ("oneroster.version", "1.0")
+    rows[index] = row
+    return rows
+
+
+# File-set defects: (manifest rows or None, change to the written folder, expected (file, line, column, rule)).
+FILESET_DEFECTS = {
+    "missing required column": (
+        None,
+        lambda folder: _drop_column(folder, "enrollments.csv", "classSourcedId"),
+        [("enrollments.csv", 1, "classSourcedId", "missing-column")],
+    ),
+    "wrong manifest version": (
+        _manifest_row(0, ("manifest.version", "2.0")),
+        None,
+        [("manifest.csv", 2, "manifest.version", "manifest-version")],
+    ),
+    "unsupported oneroster version": (
+        _manifest_row(1, ("oneroster.version", "1.0")),
+        None,
+        [("manifest.csv", 3, "oneroster.version", "oneroster-version")],
+    ),
+    "unknown file": (
+        None,
+        lambda folder: shutil.copy(folder / "users.csv", folder / "teachers.csv"),
+        [("teachers.csv", None, None, "unknown-file")],
+    ),
+    "file missing": (
+        None,
+        lambda folder: (folder / "courses.csv").unlink(),
+        [("courses.csv", None, None, "file-missing")],
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(FILESET_DEFECTS))
+def test_each_file_set_defect_is_reported_and_changes_nothing(app, tmp_path, defect):
+    manifest_rows, change, expected = FILESET_DEFECTS[defect]
+    folder = write_set(tmp_path / "defective", manifest_rows=manifest_rows)
+    if change:
+        change(folder)
     with app.app_context():
-        result = import_roster(write_set(tmp_path / "set", manifest_rows=rows))
-    assert [(i.line, i.rule) for i in only_errors(result)] == [(3, "oneroster-version")]
-
-
-def test_unknown_and_undeclared_files_are_reported(app, tmp_path):
-    folder = write_set(tmp_path / "set")
-    shutil.copy(folder / "users.csv", folder / "teachers.csv")
-    with app.app_context():
-        result = import_roster(folder)
-        assert repository.count("users") == 0
-    assert [(i.file, i.rule) for i in only_errors(result)] == [("teachers.csv", "unknown-file")]
-
-
-def test_file_missing_from_a_set_is_reported(app, tmp_path):
-    folder = write_set(tmp_path / "set")
-    (folder / "courses.csv").unlink()
-    with app.app_context():
-        result = import_roster(folder)
-    assert [(i.file, i.rule) for i in only_errors(result)] == [("courses.csv", "file-missing")]
+        import_roster(write_set(tmp_path / "valid"), profile="jp")
+        before = snapshot()
+        result = import_roster(folder, profile="jp")
+        assert snapshot() == before
+    assert result.rejected and not result.applied
+    assert [(i.file, i.line, i.column, i.rule) for i in only_errors(result)] == expected
 
 
 def test_a_failure_while_writing_leaves_the_previous_roster_served(app, tmp_path, monkeypatch):

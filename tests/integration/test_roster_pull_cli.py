@@ -17,7 +17,16 @@ def pull(monkeypatch, database_uri, tmp_path, *args):
     monkeypatch.setenv("MONGODB_URI", database_uri)
     monkeypatch.setenv("MONGODB_DB", "kakehashi_test")
     monkeypatch.setenv("KAKEHASHI_DATA_DIR", str(tmp_path / "data"))
-    options = ["--base-url", BASE, "--token-url", f"{BASE}/token", "--client-id", "id", "--name", "Remote SIS"]
+    options = [
+        "--base-url",
+        BASE,
+        "--token-url",
+        f"{BASE}/token",
+        "--client-id",
+        "id",
+        "--name",
+        "Remote SIS",
+    ]
     return CliRunner(env={"KAKEHASHI_ONEROSTER_CLIENT_SECRET": "secret"}).invoke(
         main, ["roster", "pull", *options, *args]
     )
@@ -52,4 +61,6 @@ def test_pull_with_refused_credentials_exits_1(app, monkeypatch, database_uri, t
     responses.add(responses.POST, f"{BASE}/token", status=401, json={"error": "invalid_client"})
     result = pull(monkeypatch, database_uri, tmp_path)
     assert result.exit_code == 1
-    assert "401" in result.output or "invalid_client" in result.output or "credentials" in result.output.lower()
+    assert (
+        "401" in result.output or "invalid_client" in result.output or "credentials" in result.output.lower()
+    )
