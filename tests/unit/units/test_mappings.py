@@ -10,7 +10,7 @@ from gateway.units.service import crosswalks, prerequisite_graph, table_codes
 
 def test_shipped_crosswalks_are_valid_and_cover_the_demo():
     walks = crosswalks()
-    assert set(walks) == {"aoba-juku", "shingaku-moshi"}
+    assert set(walks) == {"aoba-juku", "shingaku-moshi", "wakabadai-periodic-test"}
     assert all(walk.problems == [] for walk in walks.values())
     # every demo unit has a juku chapter id, and one chapter maps to three codes
     juku = walks["aoba-juku"]
