@@ -1,0 +1,307 @@
+"""The decision matrix: every recipient role × channel × consent state × tier of the shipped
+security profiles, through real HTTP requests with real OAuth2 bearer tokens (client_credentials).
+
+Two students: one under board 220001 (strict profile), one under a board given the permissive
+profile. Each has one statement per statement category (tiers I–III) and roster records (kana,
+contact, demographics). Expected forms are read from the profile files here, independently of the
+engine, and no response may hold a field the profile forbids.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from gateway.resources import data_path
+
+V = "https://kakehashi.example/xapi/"
+ADL = "http://adlnet.gov/expapi/"
+EXAM_KIND = V + "extensions/exam-kind"
+NOTE = V + "extensions/coaching-note"
+DEVIATION = V + "extensions/deviation-score"
+ACHIEVEMENT = V + "extensions/achievement-rate"
+ROLES = ("school", "board", "provider", "third_party", "student_app")
+STATES = ("none", "active", "revoked", "expired")
+STRICT_BOARD, PERMISSIVE_BOARD = "220001", "990001"
+STUDENTS = {"stu-strict": ("S1", "strict"), "stu-perm": ("S2", "permissive")}
+OR12 = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
+READ_SCOPES = f"statements/read {OR12}roster.readonly {OR12}roster-demographics.readonly"
+
+# (verb, activity type, activity extensions, result extensions) → category; fields with their own
+STATEMENT_KINDS = {
+    "assessment.periodic-test": (ADL + "verbs/scored", ADL + "activities/assessment", {EXAM_KIND: "periodic"}, {}),
+    "assessment.mock-exam": (ADL + "verbs/scored", ADL + "activities/assessment", {EXAM_KIND: "mock"}, {DEVIATION: 55.0}),
+    "process.study-time": (ADL + "verbs/experienced", V + "activity-types/curriculum-unit", {}, {}),
+    "process.achievement": (ADL + "verbs/progressed", V + "activity-types/curriculum-unit", {}, {ACHIEVEMENT: 0.5}),
+    "process.backtracking": (V + "verbs/backtracked", V + "activity-types/curriculum-unit", {}, {}),
+    "process.coaching-note": (ADL + "verbs/attended", ADL + "activities/meeting", {}, {NOTE: "数学の復習を提案"}),
+    "process.learning-alert": (V + "verbs/was-flagged", V + "activity-types/learning-alert", {}, {}),
+}
+FIELD_CATEGORIES = {NOTE: "process.coaching-note", DEVIATION: "assessment.mock-exam", ACHIEVEMENT: "process.achievement"}
+RANK = {"deny": 0, "aggregate": 1, "pseudonymised": 2, "identified": 3}
+
+
+def profile(name: str) -> dict:
+    return yaml.safe_load(data_path("profiles", "security", f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+PROFILES = {"strict": profile("strict"), "permissive": profile("permissive")}
+
+
+def expected_form(profile_name: str, role: str, category: str, consent_active: bool) -> str:
+    data = PROFILES[profile_name]
+    cell = data["forms"][data["categories"][category]][role]
+    form = cell["school"]
+    if consent_active and RANK[cell["consent"]] > RANK[form]:
+        form = cell["consent"]
+    return form
+
+
+def basic(client_id, secret) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def seed(app) -> None:
+    from gateway.oneroster.repository import collection
+    from gateway.policy.profiles import ProfileSet
+    from gateway.policy.release import release_policy
+
+    with app.app_context():
+        collection("orgs").insert_many(
+            [
+                {"_id": "B1", "sourcedId": "B1", "name": "静岡県教育委員会", "type": "district", "identifier": STRICT_BOARD},
+                {"_id": "B2", "sourcedId": "B2", "name": "試験市教育委員会", "type": "district", "identifier": PERMISSIVE_BOARD},
+                {"_id": "S1", "sourcedId": "S1", "name": "一高", "type": "school", "identifier": "D122299000010", "parent": {"sourcedId": "B1", "type": "org"}},
+                {"_id": "S2", "sourcedId": "S2", "name": "二高", "type": "school", "identifier": "D199299000020", "parent": {"sourcedId": "B2", "type": "org"}},
+            ]
+        )  # fmt: skip
+        collection("users").insert_many(
+            [
+                {
+                    "_id": sid,
+                    "sourcedId": sid,
+                    "status": "active",
+                    "enabledUser": "true",
+                    "username": f"user-{sid}",
+                    "givenName": "花子",
+                    "familyName": "山田",
+                    "email": f"{sid}@example.jp",
+                    "metadata": {"jp.kanaGivenName": "ハナコ", "jp.kanaFamilyName": "ヤマダ"},
+                    "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": school, "type": "org"}}],
+                    "primaryOrg": {"sourcedId": school, "type": "org"},
+                }
+                for sid, (school, _) in STUDENTS.items()
+            ]
+        )
+        collection("demographics").insert_many(
+            [{"_id": sid, "sourcedId": sid, "birthDate": "2010-05-01", "sex": "female"} for sid in STUDENTS]
+        )
+        policy = release_policy(app)
+        profiles = policy.profiles
+        # the permissive profile lists no board as shipped: give it the test board
+        policy.profiles = ProfileSet(
+            profiles.profiles,
+            {**profiles.by_board, PERMISSIVE_BOARD: profiles.named("permissive")},
+            profiles.default,
+        )
+        policy.directory.clear()
+
+
+def statement(student: str, school_code: str, category: str) -> dict:
+    verb, activity_type, activity_extensions, result_extensions = STATEMENT_KINDS[category]
+    definition = {"type": activity_type}
+    if activity_extensions:
+        definition["extensions"] = activity_extensions
+    body = {
+        "id": str(uuid.uuid4()),
+        "actor": {"objectType": "Agent", "account": {"homePage": f"https://id.{school_code.lower()}.kakehashi.example", "name": student}},
+        "verb": {"id": verb},
+        "object": {"objectType": "Activity", "id": f"https://kakehashi.example/activities/{category}", "definition": definition},
+        "result": {"completion": True},
+    }  # fmt: skip
+    if result_extensions:
+        body["result"]["extensions"] = dict(result_extensions)
+    return body
+
+
+@pytest.fixture
+def world(app, client, make_credentials):
+    seed(app)
+    writer = {**basic(*make_credentials("statements/write")), "X-Experience-API-Version": "1.0.3"}
+    sent = {}
+    codes = {"S1": "D122299000010", "S2": "D199299000020"}
+    batch = []
+    for student, (school, _) in STUDENTS.items():
+        for category in STATEMENT_KINDS:
+            body = statement(student, codes[school], category)
+            sent[body["id"]] = (student, category)
+            batch.append(body)
+    assert client.post("/xapi/statements", json=batch, headers=writer).status_code == 200
+    # a statement about an agent who is no roster user: released per scope whatever the policy
+    stranger = statement("nobody", "D000000000000", "process.coaching-note")
+    stranger["actor"] = {"mbox": "mailto:stranger@example.org"}
+    assert client.post("/xapi/statements", json=stranger, headers=writer).status_code == 200
+    return {"sent": sent, "stranger": stranger["id"]}
+
+
+def bearer_client(app, client, role: str) -> tuple[str, dict]:
+    from gateway.auth.service import register_client
+
+    with app.app_context():
+        issued = register_client(f"matrix {role}", role, READ_SCOPES)
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": READ_SCOPES},
+        headers=basic(issued.client_id, issued.client_secret),
+    )
+    assert response.status_code == 200, response.json
+    token = response.json["access_token"]
+    return issued.client_id, {"Authorization": f"Bearer {token}", "X-Experience-API-Version": "1.0.3"}
+
+
+def set_consent(app, client_id: str, state: str) -> list[str]:
+    if state == "none":
+        return []
+    from gateway.policy.consent import Consent, grant_consent, revoke_consent
+
+    now = datetime.now(UTC)
+    ids = []
+    with app.app_context():
+        for student in STUDENTS:
+            receipt = grant_consent(
+                subject=student,
+                granted_by=student,
+                granted_by_role="student",
+                recipient_client_id=client_id,
+                purpose="learning-support",
+                categories=[*STATEMENT_KINDS, "roster.identity", "roster.kana", "roster.contact", "roster.demographics"],
+                valid_from=now - timedelta(days=1),
+                valid_until=now + timedelta(days=30),
+            )
+            consent_id = receipt.get("kakehashi", {}).get("id") or receipt.get("id") or receipt["record_header"]["record_id"]
+            ids.append(consent_id)
+            if state == "revoked":
+                revoke_consent(consent_id, by=student)
+            elif state == "expired":
+                Consent.objects(id=consent_id).update_one(
+                    set__valid_from=now - timedelta(days=10), set__valid_until=now - timedelta(seconds=1)
+                )
+    return ids
+
+
+def get_all_statements(client, headers) -> tuple[list[dict], object]:
+    response = client.get("/xapi/statements?limit=100", headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json["statements"], response
+
+
+def check_statements(statements, world, role: str, consent_active) -> dict:
+    """`consent_active`: True/False for every student, or the set of students with an active consent."""
+    seen = {s["id"]: s for s in statements}
+    assert world["stranger"] in seen and NOTE in seen[world["stranger"]]["result"]["extensions"]
+    withheld = 0
+    for statement_id, (student, category) in world["sent"].items():
+        profile_name = STUDENTS[student][1]
+        active = student in consent_active if isinstance(consent_active, set) else consent_active
+        whole = expected_form(profile_name, role, category, active)
+        if RANK[whole] < RANK["pseudonymised"]:
+            assert statement_id not in seen, (profile_name, role, category, whole)
+            withheld += 1
+            continue
+        released = seen[statement_id]
+        extensions = (released.get("result") or {}).get("extensions") or {}
+        kept_forms = [whole]
+        for iri, field_category in FIELD_CATEGORIES.items():
+            if iri not in STATEMENT_KINDS[category][3]:
+                continue
+            field_form = expected_form(profile_name, role, field_category, active)
+            if RANK[field_form] < RANK["pseudonymised"]:
+                assert iri not in extensions, (profile_name, role, category, iri, field_form)
+            else:
+                assert iri in extensions
+                kept_forms.append(field_form)
+        effective = min(kept_forms, key=RANK.get)
+        actor = released["actor"]
+        if effective == "pseudonymised":
+            assert actor["account"]["homePage"] == "https://pseudonym.kakehashi.example"
+            assert actor["account"]["name"] != student and "name" not in actor
+        else:
+            assert actor["account"]["name"] == student
+    return {"withheld": withheld}
+
+
+def check_users(client, headers, role: str, consent_active: bool) -> None:
+    response = client.get("/ims/oneroster/rostering/v1p2/users", headers=headers)
+    assert response.status_code == 200, response.json
+    users = {user["sourcedId"]: user for user in response.json["users"]}
+    for student, (_, profile_name) in STUDENTS.items():
+        identity = expected_form(profile_name, role, "roster.identity", consent_active)
+        if identity != "identified":
+            assert student not in users
+            continue
+        user = users[student]
+        kana = expected_form(profile_name, role, "roster.kana", consent_active) == "identified"
+        contact = expected_form(profile_name, role, "roster.contact", consent_active) == "identified"
+        assert ("jp.kanaGivenName" in (user.get("metadata") or {})) is kana
+        assert ("email" in user) is contact
+    response = client.get("/ims/oneroster/rostering/v1p2/demographics", headers=headers)
+    assert response.status_code == 200
+    released = {record["sourcedId"] for record in response.json["demographics"]}
+    for student, (_, profile_name) in STUDENTS.items():
+        allowed = expected_form(profile_name, role, "roster.demographics", consent_active) == "identified"
+        assert (student in released) is allowed, (profile_name, role)
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+def test_decision_matrix(app, client, world, role, state):
+    client_id, headers = bearer_client(app, client, role)
+    set_consent(app, client_id, state)
+    statements, response = get_all_statements(client, headers)
+    outcome = check_statements(statements, world, role, consent_active=state == "active")
+    header = response.headers["X-Kakehashi-Withheld"]
+    counted = sum(int(part.split("=")[1]) for part in header.split(", ") if "#field" not in part and "=" in part)
+    assert counted == outcome["withheld"]
+    assert 'rel="decision"' in response.headers["Link"]
+    check_users(client, headers, role, consent_active=state == "active")
+
+
+def test_revoking_a_consent_changes_the_very_next_response(app, client, world):
+    from gateway.policy.consent import revoke_consent
+
+    client_id, headers = bearer_client(app, client, "provider")
+    (consent_strict, _) = set_consent(app, client_id, "active")
+    before, _ = get_all_statements(client, headers)
+    check_statements(before, world, "provider", consent_active=True)
+    notes_before = [s for s in before if NOTE in ((s.get("result") or {}).get("extensions") or {})]
+    with app.app_context():
+        revoke_consent(consent_strict, by="stu-strict")
+    after, _ = get_all_statements(client, headers)
+    strict_ids = {sid for sid, (student, _) in world["sent"].items() if student == "stu-strict"}
+    notes_after = [s for s in after if NOTE in ((s.get("result") or {}).get("extensions") or {})]
+    assert len(notes_after) == len(notes_before) - 1  # the strict student's coaching note is gone
+    check_statements(after, world, "provider", consent_active={"stu-perm"})
+    # the strict student's graded statements (tier II) now reach the provider pseudonymised only
+    graded = [s for s in after if s["id"] in strict_ids and world["sent"][s["id"]][1].startswith("assessment.")]
+    assert graded and all(s["actor"]["account"]["homePage"] == "https://pseudonym.kakehashi.example" for s in graded)
+
+
+def test_pseudonyms_are_stable_per_recipient_and_differ_across(app, client, world):
+    _, first = bearer_client(app, client, "provider")
+    _, second = bearer_client(app, client, "provider")
+
+    def pseudonyms(headers):
+        statements, _ = get_all_statements(client, headers)
+        return {
+            s["actor"]["account"]["name"]
+            for s in statements
+            if s["actor"].get("account", {}).get("homePage") == "https://pseudonym.kakehashi.example"
+        }
+
+    a1, a2, b = pseudonyms(first), pseudonyms(first), pseudonyms(second)
+    assert a1 and a1 == a2
+    assert not (a1 & b)
