@@ -107,6 +107,18 @@ def evidence_by_unit(statements: list[dict]) -> dict[str, UnitEvidence]:
     return evidence
 
 
+def _names_in(statements: list[dict]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for statement in statements:
+        activities = (statement.get("context") or {}).get("contextActivities") or {}
+        for activity in [statement.get("object") or {}, *(activities.get("grouping") or [])]:
+            name = ((activity.get("definition") or {}).get("name") or {}).get("ja")
+            for code in _codes(activity):
+                if name:
+                    names.setdefault(code, name)
+    return names
+
+
 def exam_marks(statements: list[dict], exam: str) -> tuple[str | None, dict[str, dict]]:
     """The exam's title and, per unit code, the summed raw and max marks of its sections (the
     latest statement per section when a section was reported more than once)."""
@@ -218,7 +230,11 @@ def units_to_review(student: str, exam: str, threshold: float = DEFAULT_THRESHOL
             }
         )
     codes = {code for code, _ in below} | {f["code"] for u in units for f in u["foundations"]}
-    headings = {code: unit["heading"] for code, unit in repository.find_units(codes).items()}
+    # The loaded tables' headings; else the unit names the statements themselves carry.
+    headings = {
+        **_names_in(statements),
+        **{code: u["heading"] for code, u in repository.find_units(codes).items()},
+    }
     for unit in units:
         unit["heading"] = headings.get(unit["code"])
         for foundation in unit["foundations"]:

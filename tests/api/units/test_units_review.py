@@ -52,6 +52,7 @@ def test_units_to_review_lists_the_units_and_their_foundations(client, make_cred
     by_code = {unit["code"]: unit for unit in report["units"]}
     # 二次関数の最大・最小 (45%) builds on 関数 y=ax² and, further down, 一次関数 and 比例・反比例.
     quadratic = by_code["8451503312000000"]
+    assert quadratic["heading"] == "二次関数の最大・最小"  # the name the statements carry (tables not loaded)
     depths = {f["code"]: f["depth"] for f in quadratic["foundations"]}
     assert depths and min(depths.values()) == 1 and max(depths.values()) >= 2
     # Foundations the student went back to come first, each with the reason.
