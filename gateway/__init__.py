@@ -53,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from gateway.lrs.activities import views as activity_views
     from gateway.lrs.xapi_documents import views as document_views
     from gateway.oneroster import views as oneroster_views
-    from gateway.policy import audit_views, consent_views, rights_views
+    from gateway.policy import audit_views, consent_views, explain_views, rights_views
     from gateway.units import views as unit_views
 
     app = Flask(__name__)
@@ -88,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
         audit_views.blp,
         audit_views.me_blp,
         rights_views.blp,
+        explain_views.blp,
     ):
         api.register_blueprint(blueprint)
     oneroster_views.register(app, api)

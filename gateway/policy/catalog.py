@@ -125,7 +125,7 @@ def parse_catalog(data: dict, source: str = "data-categories.yaml") -> Catalog:
         prefix = next((p for p in EXTENSION_PREFIXES if path.startswith(p)), None)
         if prefix is None:
             _fail(source, f"xapi.fields.{path}: must start with one of {', '.join(EXTENSION_PREFIXES)}")
-        statement_fields.append((prefix[:-1], path[len(prefix) :], category(cat, f"xapi.fields.{path}")))
+        statement_fields.append((prefix[: -len(".extensions.")], path[len(prefix) :], category(cat, f"xapi.fields.{path}")))
     return Catalog(
         categories=categories,
         purposes=purposes,

@@ -99,18 +99,24 @@ def _withheld_headers(response):
         ", ".join(f"{key}={count}" for key, count in sorted(withheld.items())) or "none"
     )
     base = (current_app.config.get("KAKEHASHI_PUBLIC_URL") or request.host_url).rstrip("/")
-    links = [f'<{base}/audit/{entry["audit_id"]}>; rel="decision"' for entry in releases if entry.get("audit_id")]
+    links = [
+        f'<{base}/audit/{entry["audit_id"]}>; rel="decision"' for entry in releases if entry.get("audit_id")
+    ]
     if links:
         existing = response.headers.get("Link")
         response.headers["Link"] = ", ".join([existing, *links] if existing else links)
-        response.headers["X-Kakehashi-Decision"] = ", ".join(e["audit_id"] for e in releases if e.get("audit_id"))
+        response.headers["X-Kakehashi-Decision"] = ", ".join(
+            e["audit_id"] for e in releases if e.get("audit_id")
+        )
     return response
 
 
 class ReleaseBatch:
     """The decisions of one release (one response's worth of data) for one principal."""
 
-    def __init__(self, policy: ReleasePolicy, principal: Principal, subjects: list[Subject], *, record: bool = True):
+    def __init__(
+        self, policy: ReleasePolicy, principal: Principal, subjects: list[Subject], *, record: bool = True
+    ):
         self.policy = policy
         self.principal = principal
         self.recipient = Recipient(
@@ -168,7 +174,9 @@ class ReleaseBatch:
 
         summary = {}
         for (subject, _category, _field), decision in self.decisions.items():
-            summary[(subject, decision.category, decision.field, decision.form, decision.rule, decision.consent)] = {
+            summary[
+                (subject, decision.category, decision.field, decision.form, decision.rule, decision.consent)
+            ] = {
                 "subject": subject,
                 **decision.as_record(),
             }
@@ -182,7 +190,9 @@ class ReleaseBatch:
             withheld=dict(self.withheld),
         )
         if has_request_context():
-            g.setdefault("kakehashi_releases", []).append({"audit_id": entry_id, "withheld": dict(self.withheld)})
+            g.setdefault("kakehashi_releases", []).append(
+                {"audit_id": entry_id, "withheld": dict(self.withheld)}
+            )
         return entry_id
 
 
@@ -237,13 +247,16 @@ def release_statements(scope: StatementReadScope, records: list[dict]) -> list[d
     released = [
         shaped
         for statement, subject in zip(statements, subjects, strict=True)
-        if (shaped := statement if subject is None else shape_statement(batch, statement, subject)) is not None
+        if (shaped := statement if subject is None else shape_statement(batch, statement, subject))
+        is not None
     ]
     batch.finish("xapi/statements")
     return released
 
 
-def statement_decisions(batch: ReleaseBatch, statement: dict, subject: Subject) -> tuple[Decision, list[tuple]]:
+def statement_decisions(
+    batch: ReleaseBatch, statement: dict, subject: Subject
+) -> tuple[Decision, list[tuple]]:
     """The decision on a statement as a whole and on each of its classified fields present
     (section, extension IRI, decision)."""
     catalog = batch.policy.catalog

@@ -49,7 +49,9 @@ class SubjectDirectory:
             org["_id"]: (org.get("identifier"), (org.get("parent") or {}).get("sourcedId"))
             for org in collection("orgs").find({}, {"identifier": 1, "parent": 1})
         }
-        pages = {row["_id"]: row["home_page"] for row in OrgIdentity._get_collection().find({}, {"home_page": 1})}
+        pages = {
+            row["_id"]: row["home_page"] for row in OrgIdentity._get_collection().find({}, {"home_page": 1})
+        }
         self.queries += 2
         self._orgs = (now + ORG_TTL, orgs, pages)
         return orgs, pages
@@ -132,8 +134,16 @@ class SubjectDirectory:
     def agent_subjects(self, agents: list[dict]) -> list[Subject | None]:
         """The roster subject each agent is (None: not a roster user), by the identity rule:
         an account whose name is a user's sourcedId under that user's homePage, or an mbox."""
-        names = {a["account"]["name"] for a in agents if isinstance(a.get("account"), dict) and "name" in a["account"]}
-        emails = {a["mbox"][7:] for a in agents if isinstance(a.get("mbox"), str) and a["mbox"].startswith("mailto:")}
+        names = {
+            a["account"]["name"]
+            for a in agents
+            if isinstance(a.get("account"), dict) and "name" in a["account"]
+        }
+        emails = {
+            a["mbox"][7:]
+            for a in agents
+            if isinstance(a.get("mbox"), str) and a["mbox"].startswith("mailto:")
+        }
         by_email = self._ids_by_email(emails) if emails else {}
         subjects = self.subjects(names | {sid for sid in by_email.values() if sid})
         resolved = []

@@ -38,7 +38,7 @@ STATEMENT_KINDS = {
     "process.study-time": (ADL + "verbs/experienced", V + "activity-types/curriculum-unit", {}, {}),
     "process.achievement": (ADL + "verbs/progressed", V + "activity-types/curriculum-unit", {}, {ACHIEVEMENT: 0.5}),
     "process.backtracking": (V + "verbs/backtracked", V + "activity-types/curriculum-unit", {}, {}),
-    "process.coaching-note": (ADL + "verbs/attended", ADL + "activities/meeting", {}, {NOTE: "数学の復習を提案"}),
+    "process.coaching-session": (ADL + "verbs/attended", ADL + "activities/meeting", {}, {NOTE: "数学の復習を提案"}),
     "process.learning-alert": (V + "verbs/was-flagged", V + "activity-types/learning-alert", {}, {}),
 }
 FIELD_CATEGORIES = {NOTE: "process.coaching-note", DEVIATION: "assessment.mock-exam", ACHIEVEMENT: "process.achievement"}
@@ -142,7 +142,7 @@ def world(app, client, make_credentials):
             batch.append(body)
     assert client.post("/xapi/statements", json=batch, headers=writer).status_code == 200
     # a statement about an agent who is no roster user: released per scope whatever the policy
-    stranger = statement("nobody", "D000000000000", "process.coaching-note")
+    stranger = statement("nobody", "D000000000000", "process.coaching-session")
     stranger["actor"] = {"mbox": "mailto:stranger@example.org"}
     assert client.post("/xapi/statements", json=stranger, headers=writer).status_code == 200
     return {"sent": sent, "stranger": stranger["id"]}
@@ -178,7 +178,7 @@ def set_consent(app, client_id: str, state: str) -> list[str]:
                 granted_by_role="student",
                 recipient_client_id=client_id,
                 purpose="learning-support",
-                categories=[*STATEMENT_KINDS, "roster.identity", "roster.kana", "roster.contact", "roster.demographics"],
+                categories=[*STATEMENT_KINDS, "process.coaching-note", "roster.identity", "roster.kana", "roster.contact", "roster.demographics"],
                 valid_from=now - timedelta(days=1),
                 valid_until=now + timedelta(days=30),
             )
@@ -305,3 +305,29 @@ def test_pseudonyms_are_stable_per_recipient_and_differ_across(app, client, worl
     a1, a2, b = pseudonyms(first), pseudonyms(first), pseudonyms(second)
     assert a1 and a1 == a2
     assert not (a1 & b)
+
+
+def test_explain_says_which_fields_go_in_which_form_and_why(app, client, world, make_credentials):
+    provider_id, _ = bearer_client(app, client, "provider")
+    admin = basic(*make_credentials("audit.read", role="board"))
+    note_id = next(sid for sid, (student, cat) in world["sent"].items() if student == "stu-strict" and cat == "assessment.mock-exam")
+    response = client.post(
+        "/policy/explain",
+        json={"client_id": provider_id, "resource": "xapi/statements", "params": {"statementId": note_id}},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.json
+    (item,) = response.json["items"]
+    assert item["profile"] == "strict" and item["form"] == "pseudonymised"
+    assert item["statement"]["rule"] == "strict:II:provider:school"
+    assert [f["field"].rsplit("/", 1)[1] for f in item["fields"]] == ["deviation-score"]
+    users = client.post(
+        "/policy/explain",
+        json={"client_id": provider_id, "resource": "oneroster/users", "params": {"sourcedId": "stu-strict"}},
+        headers=admin,
+    ).json["items"][0]
+    assert {f["field"]: f["released"] for f in users["fields"]}["metadata.jp.kanaGivenName"] is False
+    assert client.post("/policy/explain", json={"client_id": provider_id, "resource": "x"}, headers=admin).status_code == 400
+    no_scope = basic(*make_credentials("statements/read"))
+    assert client.post("/policy/explain", json={"client_id": provider_id, "resource": "xapi/statements"}, headers=no_scope).status_code == 403
+    # explaining records nothing: no audit entry from these calls
