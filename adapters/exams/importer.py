@@ -128,6 +128,7 @@ def _resolve_students(refs: list[StudentRef], result: ImportResult) -> dict[tupl
                 user
             )
     reported = set()
+    linked: dict[str, dict | None] = {}
     for ref in refs:
         key = (ref.match, ref.value)
         users = found.get(key, [])
@@ -153,7 +154,9 @@ def _resolve_students(refs: list[StudentRef], result: ImportResult) -> dict[tupl
                     role=", ".join(sorted(r for r in roles if r)),
                 )
             else:
-                agent = identity.agent_for_user(user)
+                if user["_id"] not in linked:  # one lookup per student, not per row
+                    linked[user["_id"]] = identity.agent_for_user(user)
+                agent = linked[user["_id"]]
                 if agent is None:
                     problem = issue("no-home-org", ref.file, ref.line, ref.column, value=ref.value)
                 else:
