@@ -269,8 +269,16 @@ class RowReader:
         )
 
     def _school_code(self, value: str) -> None:
-        """学校コード: structure only. The 検査数字 (last digit) is not checked: how it is computed
-        is not in the references we have, so a wrong check digit goes unnoticed."""
+        """学校コード: structure only. The 検査数字 (last digit) is not checked, because its rule could
+        not be confirmed from an official text. MEXT defines the code in 「学校コードの設定について」
+        (https://www.mext.go.jp/content/20210128-mxt_chousa01-000011635_01.pdf, linked from
+        https://www.mext.go.jp/b_menu/toukei/mext_01087.html); that PDF was not readable here.
+        Secondary sources only: Japanese Wikipedia 「学校コード」 says "mod 10" with the example
+        F112310102342; the third-party Ruby gem mext_school_code_validator computes it as: the
+        school-type letter as two digits (A=01 … H=08), weights 1, 2, 1, 2 … from the left over the
+        first 12 characters, digit sum of each product, (10 − total mod 10) mod 10 — which matches
+        that example. Enforce it only once checked against the MEXT PDF (rejecting real schools'
+        codes on a guessed rule would block their imports)."""
         match = SCHOOL_CODE.match(value)
         if len(value) != 13:
             detail = f"{len(value)} characters"
