@@ -23,7 +23,7 @@ Readers never see half an import, by one of two write paths:
   collection (24 s for 50,000 records), hence the pointer. `_id` stays the sourcedId, so records of
   two generations cannot share a collection: a per-record generation field is not an option.
 
-`collection(entity)` resolves the pointer (one small read) on every call, so readers need no extra
+`collection(entity)` resolves the pointer (one small read per HTTP request), so readers need no extra
 filter: `live_filter()` is `{}`, and the provider ANDs it into every query anyway
 (gateway/oneroster/store.py). Keep every roster read going through `collection()`, never a
 hard-coded collection name.
@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pymongo.errors
+from flask import g, has_request_context
 from pymongo import ASCENDING, DeleteOne, InsertOne, ReplaceOne
 from pymongo.collection import Collection
 
@@ -103,18 +104,30 @@ def default_name(entity: str) -> str:
 
 
 def live_names() -> dict[str, str]:
-    """entity → the name of its live collection."""
-    state = database()[STATE].find_one({"_id": LIVE}) or {}
-    names = state.get("collections") or {}
+    """entity → the name of its live collection (read now, not cached)."""
+    names = _read_pointer()
     return {entity: names.get(entity, default_name(entity)) for entity in ENTITIES}
 
 
 def collection(entity: str) -> Collection:
-    """The live collection of `entity` (resolved through the generation pointer on each call)."""
+    """The live collection of `entity`, resolved through the generation pointer: once per HTTP
+    request (so all reads of one request see the same generation, and the pointer costs one read
+    per request, not per query), else on each call."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown OneRoster entity {entity!r}")
-    state = database()[STATE].find_one({"_id": LIVE}, {f"collections.{entity}": 1}) or {}
-    return database()[(state.get("collections") or {}).get(entity, default_name(entity))]
+    return database()[_pointer().get(entity, default_name(entity))]
+
+
+def _pointer() -> dict[str, str]:
+    if has_request_context():
+        if "roster_generations" not in g:
+            g.roster_generations = _read_pointer()
+        return g.roster_generations
+    return _read_pointer()
+
+
+def _read_pointer() -> dict[str, str]:
+    return (database()[STATE].find_one({"_id": LIVE}) or {}).get("collections") or {}
 
 
 def live_filter() -> dict:
