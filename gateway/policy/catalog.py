@@ -3,7 +3,8 @@ stored field (OneRoster records, xAPI statements, documents) is classified."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -55,8 +56,32 @@ class Catalog:
     persons: str
     units: str
     source: str = ""
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def _rule_extension_iris(self) -> tuple[str, ...]:
+        return tuple(sorted({iri for rule in self.statement_rules for iri, _ in rule.activity_extension}))
 
     def statement_category(self, statement: dict) -> str:
+        # the category depends on a few determining properties only: memoised on them
+        obj = statement.get("object") or {}
+        definition = obj.get("definition") or {}
+        activity_extensions = definition.get("extensions") or {}
+        context_extensions = (statement.get("context") or {}).get("extensions") or {}
+        key = (
+            (statement.get("verb") or {}).get("id"),
+            definition.get("type"),
+            tuple(_hashable(activity_extensions.get(iri)) for iri in self._rule_extension_iris),
+            _hashable(context_extensions.get(self.data_category_extension)),
+        )
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._classify(statement)
+            if len(self._memo) > 10_000:
+                self._memo.clear()
+        return found
+
+    def _classify(self, statement: dict) -> str:
         for rule in self.statement_rules:
             if rule.matches(statement):
                 return rule.category
@@ -70,6 +95,10 @@ class Catalog:
 
     def roster_entity(self, entity: str) -> RosterEntity:
         return self.roster.get(entity) or RosterEntity(record="roster.reference")
+
+
+def _hashable(value):
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
 
 
 def _fail(source: str, message: str) -> None:
@@ -125,7 +154,9 @@ def parse_catalog(data: dict, source: str = "data-categories.yaml") -> Catalog:
         prefix = next((p for p in EXTENSION_PREFIXES if path.startswith(p)), None)
         if prefix is None:
             _fail(source, f"xapi.fields.{path}: must start with one of {', '.join(EXTENSION_PREFIXES)}")
-        statement_fields.append((prefix[: -len(".extensions.")], path[len(prefix) :], category(cat, f"xapi.fields.{path}")))
+        statement_fields.append(
+            (prefix[: -len(".extensions.")], path[len(prefix) :], category(cat, f"xapi.fields.{path}"))
+        )
     return Catalog(
         categories=categories,
         purposes=purposes,

@@ -24,7 +24,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from gateway.auth.service import Principal
 from gateway.errors import Forbidden
 from gateway.policy.catalog import Catalog, load_catalog
-from gateway.policy.engine import Decision, Grant, Recipient, decide, least_revealing
+from gateway.policy.engine import REVEALING, ROLES, Decision, Grant, Recipient, decide, least_revealing
 from gateway.policy.profiles import ProfileSet, load_profiles
 from gateway.policy.pseudonyms import load_key, pseudonymous_agent
 from gateway.policy.subjects import Subject, SubjectDirectory
@@ -126,37 +126,66 @@ class ReleaseBatch:
             policy.purpose_of(principal.client_id),
         )
         self.subjects = {subject.sourced_id: subject for subject in subjects}
-        self.consents: dict[str, list[Grant]] = {}
-        if self.subjects:
-            from gateway.policy.consent import active_consents
-
-            found = active_consents(principal.client_id, list(self.subjects))
-            self.consents = {
-                subject: [Grant(view.id, view.purpose, frozenset(view.categories)) for view in views]
-                for subject, views in found.items()
-            }
+        self._consents: dict[str, list[Grant]] | None = None
         self.record = record
         self.decisions: dict[tuple, Decision] = {}
+        self.by_subject: set[tuple] = set()
+        self._profiles: dict = {}
+        self._matters: dict = {}
         self.withheld: Counter = Counter()
         self.categories: set[str] = set()
 
+    @property
+    def consents(self) -> dict[str, list[Grant]]:
+        """The subjects' active consents to this recipient: one query, made only when a consent
+        could change a decision of this batch, and never cached across requests (a revocation
+        changes the very next response)."""
+        if self._consents is None:
+            from gateway.policy.consent import active_consents
+
+            found = active_consents(self.principal.client_id, list(self.subjects)) if self.subjects else {}
+            self._consents = {
+                subject: [Grant(view.id, view.purpose, frozenset(view.categories)) for view in views]
+                for subject, views in found.items()
+            }
+        return self._consents
+
+    def _consent_may_matter(self, profile, category: str) -> bool:
+        role = self.recipient.role if self.recipient.role in ROLES else "third_party"
+        tier = profile.categories[category]
+        return (
+            REVEALING[profile.forms[(tier, role, "consent")]]
+            > REVEALING[profile.forms[(tier, role, "school")]]
+        )
+
     def profile_of(self, subject: Subject):
-        return self.policy.profiles.for_boards(reversed(subject.codes))
+        found = self._profiles.get(subject.codes)
+        if found is None:
+            found = self._profiles[subject.codes] = self.policy.profiles.for_boards(reversed(subject.codes))
+        return found
 
     def decide(self, subject: Subject, category: str, field_name: str | None = None) -> Decision:
-        key = (subject.sourced_id, category, field_name)
+        # decisions depend on the profile, the category, the field and the consents only: shared by
+        # every subject of a page alike (a 100-statement page makes a handful of engine calls)
+        profile = self.profile_of(subject)
+        matters = self._matters.get((profile.name, category))
+        if matters is None:
+            matters = self._matters[(profile.name, category)] = self._consent_may_matter(profile, category)
+        grants = tuple(self.consents.get(subject.sourced_id, ())) if matters else ()
+        key = (profile.name, category, field_name, grants)
         found = self.decisions.get(key)
         if found is None:
             found = decide(
-                self.profile_of(subject),
+                profile,
                 self.recipient,
                 self.principal.scopes,
                 subject.sourced_id,
                 category,
                 field_name,
-                self.consents.get(subject.sourced_id, ()),
+                grants,
             )
             self.decisions[key] = found
+        self.by_subject.add((subject.sourced_id, key))
         self.categories.add(category)
         return found
 
@@ -169,11 +198,12 @@ class ReleaseBatch:
     def finish(self, resource: str) -> str | None:
         """Writes the batch's audit entry and notes the response headers; returns the entry id."""
         if not self.record or not self.subjects:
-            return None
+            return
         from gateway.policy.audit import record_release
 
         summary = {}
-        for (subject, _category, _field), decision in self.decisions.items():
+        for subject, key in self.by_subject:
+            decision = self.decisions[key]
             summary[
                 (subject, decision.category, decision.field, decision.form, decision.rule, decision.consent)
             ] = {
@@ -262,11 +292,27 @@ def statement_decisions(
     catalog = batch.policy.catalog
     whole = batch.decide(subject, catalog.statement_category(statement))
     fields = []
-    for section, iri, category in catalog.statement_fields:
+    for section, by_iri in _fields_by_section(catalog).items():
         extensions = _extensions(statement, section)
-        if extensions and iri in extensions:
-            fields.append((section, iri, batch.decide(subject, category, f"{section}.extensions.{iri}")))
+        if extensions:
+            for iri in by_iri.keys() & extensions.keys():
+                fields.append(
+                    (section, iri, batch.decide(subject, by_iri[iri], f"{section}.extensions.{iri}"))
+                )
     return whole, fields
+
+
+_FIELDS_BY_SECTION: dict[int, dict] = {}
+
+
+def _fields_by_section(catalog: Catalog) -> dict[str, dict[str, str]]:
+    found = _FIELDS_BY_SECTION.get(id(catalog))
+    if found is None:
+        found = {}
+        for section, iri, category in catalog.statement_fields:
+            found.setdefault(section, {})[iri] = category
+        _FIELDS_BY_SECTION[id(catalog)] = found
+    return found
 
 
 def shape_statement(batch: ReleaseBatch, statement: dict, subject: Subject) -> dict | None:

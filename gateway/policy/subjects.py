@@ -127,8 +127,11 @@ class SubjectDirectory:
         result = {}
         for sourced_id, user in self._users_by_id(set(ids)).items():
             if user is not None:
-                chain, codes = self._chain(home_org_id(user))
-                result[sourced_id] = Subject(sourced_id, chain, codes)
+                subject = user.get("_subject")
+                if subject is None:  # computed once per cached user row
+                    chain, codes = self._chain(home_org_id(user))
+                    subject = user["_subject"] = Subject(sourced_id, chain, codes)
+                result[sourced_id] = subject
         return result
 
     def agent_subjects(self, agents: list[dict]) -> list[Subject | None]:
