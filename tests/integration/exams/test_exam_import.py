@@ -200,3 +200,29 @@ def test_cli_import_dry_run_json_and_rejection_exit_code(roster, monkeypatch, da
     bad = CliRunner().invoke(main, ["exams", "import", "--format", "no-such-format", str(SAMPLES / MOCK)])
     assert bad.exit_code == 1 and "unknown-format" in bad.output
     assert _stored(roster) == []
+
+
+def test_gradebook_without_categories_and_with_result_objectives(roster, tmp_path):
+    """Without categories.csv each lineItem is an exam of its own; a result's learning objectives
+    (here a crosswalked juku chapter id) add units to that result's section."""
+    app = roster
+    path = tmp_path / "gb"
+    shutil.copytree(SAMPLES / GRADEBOOK, path)
+    (path / "categories.csv").unlink()
+    lines = (path / "lineItems.csv").read_text(encoding="utf-8").splitlines()
+    for number in range(2, len(lines) + 1):
+        _set(lines, number, 8, "")  # categorySourcedId
+    (path / "lineItems.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first_result = (path / "results.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    (path / "resultLearningObjectiveIds.csv").write_text(
+        f"resultSourcedId,source,learningObjectiveId\n{first_result},aoba-juku,aoba:math:m1:13\n{first_result},aoba-juku,aoba:math:m1:12\n",
+        encoding="utf-8",
+    )
+    result = _import(app, path, GRADEBOOK)
+    assert not result.rejected, result.issues_table("en")
+    assert result.counts["exams"] == 4 and result.counts["statements"] == 10 * 4 * 2
+    sections = [s for s in _stored(app) if "parent" in s["context"]["contextActivities"]]
+    widest = max(sections, key=lambda s: len(s["context"]["contextActivities"]["grouping"]))
+    codes = [a["id"].rsplit("/", 1)[1] for a in widest["context"]["contextActivities"]["grouping"]]
+    assert codes == ["8454503213000000", "8454503212000000"]  # 確率 (lineItem, and aoba:m1:13), 順列・組合せ
+    assert widest["object"]["id"].endswith("/section")
