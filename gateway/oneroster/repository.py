@@ -151,10 +151,13 @@ class RosterIndexes:
 
 
 def index_entity(entity: str, target: Collection) -> None:
+    """Every index entry costs on the embedded store, so only what readers use: `_source` only
+    where a delta pull looks for its newest record (`latest_modification`, on users)."""
     target.create_index([("dateLastModified", ASCENDING)])
     for field in INDEXED_FIELDS[entity]:
         target.create_index([(field, ASCENDING)])
-    target.create_index([("_source", ASCENDING)])
+    if entity == "users":
+        target.create_index([("_source", ASCENDING), ("dateLastModified", ASCENDING)])
 
 
 DOCUMENTS = (RosterIndexes,)
