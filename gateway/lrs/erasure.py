@@ -68,45 +68,6 @@ def agent_documents(agent_keys: Iterable[str]) -> list[dict]:
     return documents
 
 
-def purge_statements(agent_keys: Iterable[str]) -> list[str]:
-    """The LRS's `repository.purge_statements` when it has one; else the same purge here: every batch
-    holding a statement of these agents is rewritten without it (an emptied batch deleted), so no
-    trace stays in a record, a posting list, an id list or an index key. Returns the purged ids."""
-    purge = getattr(repository, "purge_statements", None)
-    if purge is not None:
-        return purge(agent_keys)
-    keys = _lookup_keys(agent_keys)
-    if not keys:
-        return []
-    wanted = set(keys)
-    purged: list[str] = []
-    for batch in list(repository.batches().find({"keys": {"$in": keys}})):
-        kept = [
-            record
-            for record in repository._unpack(batch)
-            if not wanted
-            & {
-                f"{field}={value}"
-                for field in AGENT_FIELDS
-                for value in repository.lookup_values(record, field)
-            }
-        ]
-        kept_ids = {record["_id"] for record in kept}
-        gone = [statement_id for statement_id in batch["ids"] if statement_id not in kept_ids]
-        if not gone:
-            continue
-        purged += gone
-        repository.batches().delete_one({"_id": batch["_id"]})
-        if kept:
-            rebuilt = repository._batch_documents(
-                [{key: value for key, value in record.items() if key != "position"} for record in kept]
-            )
-            for index, document in enumerate(rebuilt):
-                document["_id"] = batch["_id"] if index == 0 else repository._batch_id(batch["stored"])
-            repository.batches().insert_many(rebuilt)
-    return purged
-
-
 def erase_agent_data(agent_keys: Iterable[str]) -> dict:
     """Purges the agents' statements (and the attachment contents only they used) and deletes their
     documents. Returns counts."""
@@ -114,7 +75,7 @@ def erase_agent_data(agent_keys: Iterable[str]) -> dict:
     purged_attachments = {
         sha2 for record in statement_records(keys) for sha2 in referenced_hashes([record["statement"]])
     }
-    purged = purge_statements(keys) if keys else []
+    purged = repository.purge_statements(keys)
     # Contents another (kept) statement still references stay. This reads every statement, but only
     # when the erased person's statements carried attachments (rare in learning records).
     if purged_attachments:

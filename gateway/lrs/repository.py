@@ -267,6 +267,36 @@ def mark_voided(ids: list[str]) -> None:
         )
 
 
+def purge_statements(agent_keys: Iterable[str]) -> list[str]:
+    """Erases, for good, every stored statement any of `agent_keys` (gateway.lrs.identifiers.agent_key)
+    is an agent of, directly or related (actor, object, context, authority, sub-statement): the
+    right to erasure. Each batch holding one is rewritten without it (a batch left empty is
+    deleted), so no trace of it stays in a record, a posting list, an id list or an index key.
+    Returns the ids of the purged statements."""
+    keys = [_key(field, key) for key in agent_keys for field in ("agents", "related_agents")]
+    if not keys:
+        return []
+    wanted = set(keys)
+    purged: list[str] = []
+    for batch in list(batches().find({"keys": {"$in": keys}})):
+        kept = [
+            record
+            for record in _unpack(batch)
+            if not wanted
+            & {_key(field, value) for field in LOOKUP_FIELDS for value in lookup_values(record, field)}
+        ]
+        gone = [statement_id for statement_id in batch["ids"] if statement_id not in {r["_id"] for r in kept}]
+        if not gone:
+            continue
+        purged += gone
+        if kept:  # one document: fewer records than the batch held always fit
+            (rebuilt,) = _batch_documents([{k: v for k, v in r.items() if k != "position"} for r in kept])
+            batches().replace_one({"_id": batch["_id"]}, {**rebuilt, "_id": batch["_id"]})
+        else:
+            batches().delete_one({"_id": batch["_id"]})
+    return purged
+
+
 def count_statements() -> int:
     return sum(len(batch["ids"]) for batch in batches().find({}, {"ids": 1}))
 
