@@ -106,7 +106,10 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
             if credentials.exists():
                 click.echo(f"  demo clients  {credentials}")
                 for client in json.loads(credentials.read_text()):
-                    secret = client.get("client_secret") or f"public, PKCE S256, redirect {client.get('redirect_uri')}"
+                    secret = (
+                        client.get("client_secret")
+                        or f"public, PKCE S256, redirect {client.get('redirect_uri')}"
+                    )
                     click.echo(f"    {client['name']:<28} {client['client_id']} / {secret}")
                 _echo_demo_logins(base)
             click.echo("Press Ctrl-C to stop.", err=True)
@@ -121,7 +124,9 @@ def _echo_demo_logins(base: str) -> None:
     from gateway.demo.roster import build_roster
     from gateway.demo.seed import demo_logins
 
-    click.echo(f"  OAuth2        {base}/.well-known/oauth-authorization-server  (login at {base}/oauth/authorize)")
+    click.echo(
+        f"  OAuth2        {base}/.well-known/oauth-authorization-server  (login at {base}/oauth/authorize)"
+    )
     for login in demo_logins(build_roster()):
         who = login["role"] + ("" if login["for"] == login["username"] else f" of {login['for']}")
         click.echo(f"    {who:<28} {login['username']} / {login['password']}")
@@ -181,7 +186,9 @@ def clients() -> None:
 @click.option(
     "--redirect-uri", "redirect_uris", multiple=True, help="Redirect URI for authorization_code (repeatable)."
 )
-@click.option("--purpose", default=None, help="What the data is for, shown on the consent page (authorization_code).")
+@click.option(
+    "--purpose", default=None, help="What the data is for, shown on the consent page (authorization_code)."
+)
 @click.option(
     "--public", is_flag=True, help="A public client (student app): no secret, PKCE only, authorization_code."
 )
@@ -221,6 +228,22 @@ def clients_create(
     else:
         click.echo(f"client_id:     {issued.client_id}\nclient_secret: {issued.client_secret}")
         click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+@clients.command("profile-mode")
+@click.argument("client_id")
+@click.argument("mode", type=click.Choice(["lenient", "strict"]))
+def clients_profile_mode(client_id: str, mode: str) -> None:
+    """How the LRS checks the client's statements that declare the Kakehashi xAPI profile: strict
+    rejects (400) one that breaks its statement template, lenient (the default) stores it and warns."""
+    from gateway.auth.service import set_profile_mode
+
+    with app_context():
+        try:
+            set_profile_mode(client_id, mode)
+        except GatewayError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(f"{client_id}: profile mode {mode}")
 
 
 @main.group()
@@ -627,7 +650,9 @@ class _ExamProgress:
 @click.option("--json", "as_json", is_flag=True, help="Print the result and the report as JSON.")
 @click.option("--lang", type=click.Choice(["both", "ja", "en"]), default="both", show_default=True)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def exams_import(format_name: str, path: Path, dry_run: bool, as_json: bool, lang: str, no_progress: bool) -> None:
+def exams_import(
+    format_name: str, path: Path, dry_run: bool, as_json: bool, lang: str, no_progress: bool
+) -> None:
     """Import exam results (a file or a directory of files); all or nothing. Exits 1 when rejected."""
     from adapters.exams.importer import import_exams
 
@@ -654,6 +679,8 @@ def exams_import(format_name: str, path: Path, dry_run: bool, as_json: bool, lan
         elif dry_run:
             click.echo("Dry run: valid; nothing was stored.", err=True)
         else:
-            click.echo(f"Imported {result.counts.get('new', 0)} new statement(s) from {str(path)!r}.", err=True)
+            click.echo(
+                f"Imported {result.counts.get('new', 0)} new statement(s) from {str(path)!r}.", err=True
+            )
     if result.rejected:
         sys.exit(1)

@@ -7,6 +7,7 @@ from mongoengine import BooleanField, DateTimeField, Document, IntField, ListFie
 ROLES = ("school", "board", "provider", "third_party", "student_app")
 GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
 # RFC 7591 §2 token_endpoint_auth_method values the gateway supports; "none" marks a public client.
+PROFILE_MODES = ("lenient", "strict")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
@@ -24,6 +25,10 @@ class ApiClient(Document):
     # The xAPI version of the client's latest request that named one: what the LRS declares when a
     # request of this client names none (gateway.lrs.versions).
     last_xapi_version = StringField()
+    # How the LRS checks this client's statements that declare the Kakehashi xAPI profile
+    # (gateway.xapi_profile.ingest): "strict" rejects one that breaks its template, "lenient" stores
+    # it with a warning header.
+    profile_mode = StringField(choices=PROFILE_MODES, default="lenient")
     # OAuth2 registration (RFC 7591 names). Clients registered before OAuth2 have none stored:
     # they are confidential clients allowed client_credentials (see OAuthClient).
     grant_types = ListField(StringField(choices=GRANT_TYPES))

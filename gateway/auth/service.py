@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from gateway.auth.documents import GRANT_TYPES, ROLES, ApiClient
+from gateway.auth.documents import GRANT_TYPES, PROFILE_MODES, ROLES, ApiClient
 from gateway.auth.scopes import grants, parse_scopes
 from gateway.auth.secrets import hash_secret, new_client_id, new_secret, verify_secret
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, NotFound
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Principal:
     actor: str | None = None  # roster user who authorised it (the student or a guardian)
     consent_id: str | None = None  # consent the token was issued under (authorization_code)
     token_id: str | None = None  # the OAuth2 token's id; None for HTTP Basic
+    profile_mode: str = "lenient"  # see ApiClient.profile_mode
 
     def may(self, scope: str) -> bool:
         return grants(self.scopes, scope)
@@ -156,7 +157,16 @@ def authenticate_client(client_id: str, secret: str) -> Principal | None:
         frozenset(client.scopes),
         client.last_xapi_version,
         organisation=client.organisation,
+        profile_mode=client.profile_mode or "lenient",
     )
+
+
+def set_profile_mode(client_id: str, mode: str) -> None:
+    """Sets how the LRS checks the client's statements that declare the Kakehashi profile."""
+    if mode not in PROFILE_MODES:
+        raise BadRequest(f"profile mode must be one of {', '.join(PROFILE_MODES)}", details={"field": "mode"})
+    if not ApiClient.objects(client_id=client_id).update_one(set__profile_mode=mode):
+        raise NotFound(f"no client with id {client_id!r}", details={"client_id": client_id})
 
 
 def remember_xapi_version(principal: Principal, version: str) -> None:
@@ -193,6 +203,7 @@ def authenticate_bearer(access_token: str) -> Principal | None:
         scopes,
         client.last_xapi_version,
         organisation=client.organisation,
+        profile_mode=client.profile_mode or "lenient",
         subject=document.subject,
         actor=document.actor,
         consent_id=document.consent_id,

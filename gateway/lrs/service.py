@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.auth.service import Principal
@@ -29,6 +29,7 @@ from gateway.lrs.validation import validate_statement
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.policy.release import release_statements, require_write, statement_read_scope
 from gateway.storage.connection import now_at_stored_precision
+from gateway.xapi_profile.ingest import check_profile
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 DEFAULT_PAGE_SIZE = 100
@@ -56,6 +57,8 @@ class WriteContext:
     principal: Principal
     version: str
     authority_homepage: str
+    # Filled by store_statements for a lenient client (gateway.xapi_profile.ingest).
+    profile_warnings: list[str] = field(default_factory=list)
 
     @property
     def authority(self) -> dict:
@@ -100,6 +103,7 @@ def store_statements(
     require_write(context.principal)
     for index, statement in enumerate(statements):
         validate_statement(statement, context.version, path=f"statements[{index}]")
+    context.profile_warnings[:] = check_profile(statements, context.principal.profile_mode)
     attachments = attachments or {}
     match_parts(statements, attachments)
     verify_signatures(statements, attachments)

@@ -28,6 +28,7 @@ from gateway.lrs.versions import (
     declared_version,
     negotiate_version,
 )
+from gateway.xapi_profile.ingest import WARNING_HEADER, warning_header
 
 blp = Blueprint(
     "xapi", __name__, url_prefix="/xapi", description="xAPI Learning Record Store (1.0.3 and 2.0)"
@@ -103,6 +104,12 @@ def declare_version(response):
 
 def _write_context() -> service.WriteContext:
     return service.WriteContext(g.principal, g.xapi_version, current_app.config["KAKEHASHI_PUBLIC_URL"])
+
+
+def _profile_warning_headers(context: service.WriteContext) -> dict:
+    if not context.profile_warnings:
+        return {}
+    return {WARNING_HEADER: warning_header(context.profile_warnings)}
 
 
 def _own_authority_key() -> str:
@@ -203,7 +210,10 @@ class Statements(MethodView):
         statements = body if isinstance(body, list) else [body]
         if not statements:
             raise BadRequest("the batch is empty", details={"property": "statements"})
-        return jsonify(service.store_statements(statements, _write_context(), attachments))
+        context = _write_context()
+        response = jsonify(service.store_statements(statements, context, attachments))
+        response.headers.update(_profile_warning_headers(context))
+        return response
 
     @blp.arguments(StatementIdArgs, location="query", as_kwargs=True)
     @blp.response(204)
@@ -214,4 +224,6 @@ class Statements(MethodView):
     def put(self, statementId):  # noqa: N803 - the xAPI parameter name
         """Store one statement under the given id."""
         body, attachments = _statements_body()
-        service.put_statement(statementId, body, _write_context(), attachments)
+        context = _write_context()
+        service.put_statement(statementId, body, context, attachments)
+        return None, _profile_warning_headers(context)
