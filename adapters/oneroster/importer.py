@@ -154,12 +154,14 @@ class ChangeSpool:
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
-        self.file = tempfile.TemporaryFile() if enabled else None  # noqa: SIM115 (closed by close())
+        self.file = None  # opened on the first write, so an import that writes nothing opens none
         self.count = 0
 
     def add(self, entity: str, kind: str, sourced_id: str, record: dict | None = None) -> None:
         self.count += 1
-        if self.file:
+        if self.enabled:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
             pickle.dump((entity, kind, sourced_id, record), self.file, protocol=pickle.HIGHEST_PROTOCOL)
 
     def __iter__(self) -> Iterator[repository.RosterChange]:

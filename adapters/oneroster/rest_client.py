@@ -352,7 +352,7 @@ class _SpooledFile:
         self.entity, self.directory = entity, directory
         self.columns = list(COLUMNS[version][entity])
         self.extra: list[str] = []
-        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in write())
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by pull_to_file_set)
         self.count = 0
 
     def add(self, row: dict[str, str]) -> None:
@@ -371,7 +371,6 @@ class _SpooledFile:
             writer.writeheader()
             for line in self.spool:
                 writer.writerow(json.loads(line))
-        self.spool.close()
 
 
 def stored_role_ids(user: str) -> list[str]:
@@ -388,42 +387,44 @@ def pull_to_file_set(
     version = client.config.version
     mode = "delta" if since is not None else "bulk"
     files: dict[str, _SpooledFile] = {}
-    for endpoint in ENDPOINTS:
-        files[endpoint] = _SpooledFile(directory, endpoint, version)
-        if endpoint == "users" and version == "1.2":
-            files["roles"] = _SpooledFile(directory, "roles", version)
-        for record in client.collection(endpoint, since):
-            if mode == "bulk" and record.get("status") == "tobedeleted":
-                continue
-            row = row_of(endpoint, record, version)
-            if mode == "bulk":
-                row["status"], row["dateLastModified"] = "", row.get("dateLastModified", "")
-            files[endpoint].add(row)
+    try:
+        for endpoint in ENDPOINTS:
+            files[endpoint] = _SpooledFile(directory, endpoint, version)
             if endpoint == "users" and version == "1.2":
-                roles = role_rows(record)
-                for role in roles:
-                    if mode == "bulk":
-                        role["status"] = ""
-                    files["roles"].add(role)
-                if mode == "delta":
-                    # roles the user no longer has: a delta must say so
-                    current = {role["sourcedId"] for role in roles}
-                    for stale in stored_role_ids(record["sourcedId"]):
-                        if stale not in current:
-                            files["roles"].add(
-                                {
-                                    "sourcedId": stale,
-                                    "status": "tobedeleted",
-                                    "dateLastModified": _text(record.get("dateLastModified")),
-                                    "userSourcedId": record["sourcedId"],
-                                }
-                            )
-    present = {}
-    for entity, spooled in files.items():
-        if spooled.count:
-            spooled.write()
-            present[entity] = spooled.count
-        else:
+                files["roles"] = _SpooledFile(directory, "roles", version)
+            for record in client.collection(endpoint, since):
+                if mode == "bulk" and record.get("status") == "tobedeleted":
+                    continue
+                row = row_of(endpoint, record, version)
+                if mode == "bulk":
+                    row["status"], row["dateLastModified"] = "", row.get("dateLastModified", "")
+                files[endpoint].add(row)
+                if endpoint == "users" and version == "1.2":
+                    roles = role_rows(record)
+                    for role in roles:
+                        if mode == "bulk":
+                            role["status"] = ""
+                        files["roles"].add(role)
+                    if mode == "delta":
+                        # roles the user no longer has: a delta must say so
+                        current = {role["sourcedId"] for role in roles}
+                        for stale in stored_role_ids(record["sourcedId"]):
+                            if stale not in current:
+                                files["roles"].add(
+                                    {
+                                        "sourcedId": stale,
+                                        "status": "tobedeleted",
+                                        "dateLastModified": _text(record.get("dateLastModified")),
+                                        "userSourcedId": record["sourcedId"],
+                                    }
+                                )
+        present = {}
+        for entity, spooled in files.items():
+            if spooled.count:
+                spooled.write()
+                present[entity] = spooled.count
+    finally:  # the spools, also when the provider fails mid-pull
+        for spooled in files.values():
             spooled.spool.close()
     with (directory / "manifest.csv").open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\r\n")
