@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app, g, has_request_context, request
 
 from gateway.auth.service import Principal
-from gateway.errors import Forbidden
+from gateway.errors import Forbidden, NotFound
 from gateway.policy.catalog import Catalog, load_catalog
 from gateway.policy.engine import REVEALING, ROLES, Decision, Grant, Recipient, decide, least_revealing
 from gateway.policy.profiles import ProfileSet, load_profiles
@@ -560,13 +560,36 @@ def release_units(principal: Principal | None, units: list[dict]) -> list[dict]:
 REVIEW_READ_SCOPES = ("reports.read", "statements/read")
 
 
+# A units-to-review report is derived from the student's exam results and learning records.
+REVIEW_CATEGORIES = (
+    "assessment.mock-exam",
+    "assessment.periodic-test",
+    "process.achievement",
+    "process.backtracking",
+)
+
+
 def release_review(principal: Principal, student: str, review: dict) -> dict:
-    """The units-to-review report of the roster user `student` as it may leave the gateway (today:
-    unchanged); Forbidden (403) unless the principal may read reports or every statement."""
+    """The units-to-review report of the roster user `student` as it may leave the gateway;
+    Forbidden (403) unless the principal may read reports or every statement. The report names the
+    student the caller asked about, so it is released only in identified form: every category it
+    is derived from must be released identified to this recipient (by the school channel or the
+    student's consent); otherwise it answers as unknown (404), like a withheld roster record."""
     if not any(principal.may(scope) for scope in REVIEW_READ_SCOPES):
         raise Forbidden(
             "this client may not read units-to-review reports (needs scope reports.read or statements/read)",
             code="insufficient_scope",
             details={"required_scope": list(REVIEW_READ_SCOPES)},
         )
+    policy = _policy_for(principal)
+    subject = policy.directory.subjects([student]).get(student) if policy is not None else None
+    if subject is None:
+        return review
+    batch = ReleaseBatch(policy, principal, [subject])
+    decision = least_revealing(batch.decide(subject, category) for category in REVIEW_CATEGORIES)
+    if decision.form != "identified":
+        batch.withhold(decision.category)
+    batch.finish("units/review")
+    if decision.form != "identified":
+        raise NotFound(f"no units-to-review report for student {student!r}", details={"student": student})
     return review

@@ -38,12 +38,37 @@ def demo_student(app):
     return student
 
 
-def test_units_to_review_lists_the_units_and_their_foundations(client, make_credentials, demo_student):
-    coach = basic_auth(*make_credentials(scope="reports.read"))
-    response = client.get(
-        "/units/review", query_string={"student": demo_student, "exam": NOVEMBER_MOCK}, headers=coach
-    )
+def _consent(app, student: str, client_id: str) -> None:
+    """The student's own consent to the juku's coach: their exam results and learning records."""
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.policy.consent import grant_consent
+    from gateway.policy.release import REVIEW_CATEGORIES
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        grant_consent(
+            subject=student,
+            granted_by=student,
+            granted_by_role="student",
+            recipient_client_id=client_id,
+            purpose="learning-support",
+            categories=REVIEW_CATEGORIES,
+            valid_from=now - timedelta(minutes=1),
+            valid_until=now + timedelta(days=30),
+        )
+
+
+def test_units_to_review_lists_the_units_and_their_foundations(app, client, make_credentials, demo_student):
+    coach_id, coach_secret = make_credentials(scope="reports.read")  # a juku (provider) client
+    coach = basic_auth(coach_id, coach_secret)
+    asked = {"student": demo_student, "exam": NOVEMBER_MOCK}
+    # The demo board's strict profile: named results go to a juku only by the student's consent.
+    assert client.get("/units/review", query_string=asked, headers=coach).status_code == 404
+    _consent(app, demo_student, coach_id)
+    response = client.get("/units/review", query_string=asked, headers=coach)
     assert response.status_code == 200, response.get_json()
+    assert 'rel="decision"' in response.headers["Link"]
     report = response.get_json()
     assert report["exam"] == {"id": NOVEMBER_MOCK, "title": "第3回 高1全国模試（11月） 数学"}
     assert report["unitsOnExam"] == 7
