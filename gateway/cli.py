@@ -358,19 +358,19 @@ def roster() -> None:
     """OneRoster rosters: import CSV file sets (1.1, 1.2, Japan Profile), pull from a REST provider."""
 
 
-class _ImportProgress:
-    """Two click progress bars: reading the files (bytes), then applying the writes."""
+class _Progress:
+    """Click progress bars for an import's `progress(kind, amount)` reports: each kind in `bars`
+    starts a new bar with that label (its amount is the bar's length); other kinds advance it."""
 
-    def __init__(self, enabled: bool):
-        self.enabled, self.bar = enabled, None
+    def __init__(self, enabled: bool, bars: dict[str, str]):
+        self.enabled, self.bars, self.bar = enabled, bars, None
 
     def __call__(self, kind: str, amount: int) -> None:
         if not self.enabled:
             return
-        if kind in ("total", "writes"):
+        if kind in self.bars:
             self.close()
-            label = "validating" if kind == "total" else "writing   "
-            self.bar = click.progressbar(length=max(amount, 1), label=label, file=sys.stderr)
+            self.bar = click.progressbar(length=max(amount, 1), label=self.bars[kind], file=sys.stderr)
             self.bar.__enter__()
         elif self.bar is not None:
             self.bar.update(amount)
@@ -432,7 +432,7 @@ def roster_import(
     """Import a OneRoster CSV file set (a zip or a directory with manifest.csv). Exits 1 when rejected."""
     from adapters.oneroster.importer import import_roster
 
-    progress = _ImportProgress(enabled=not no_progress and not as_json)
+    progress = _Progress(not no_progress and not as_json, {"total": "validating", "writes": "writing   "})
     with app_context():
         try:
             result = import_roster(path, dry_run=dry_run, profile=profile, progress=progress)
@@ -608,34 +608,9 @@ def openapi_write(output: Path) -> None:
     click.echo(f"wrote {output}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 @main.group()
 def exams() -> None:
     """Exam results: import OneRoster Gradebook CSV and YAML-described exam CSVs as xAPI statements."""
-
-
-class _ExamProgress:
-    """A click progress bar over the marks turned into statements, then the store."""
-
-    def __init__(self, enabled: bool):
-        self.enabled, self.bar = enabled, None
-
-    def __call__(self, kind: str, amount: int) -> None:
-        if not self.enabled:
-            return
-        if kind == "total":
-            self.bar = click.progressbar(length=max(amount, 1), label="importing", file=sys.stderr)
-            self.bar.__enter__()
-        elif self.bar is not None:
-            self.bar.update(amount)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
 
 
 @exams.command("import")
@@ -656,7 +631,7 @@ def exams_import(
     """Import exam results (a file or a directory of files); all or nothing. Exits 1 when rejected."""
     from adapters.exams.importer import import_exams
 
-    progress = _ExamProgress(enabled=not no_progress and not as_json)
+    progress = _Progress(not no_progress and not as_json, {"total": "importing"})
     with app_context():
         try:
             result = import_exams(path, format_name, dry_run=dry_run, progress=progress)
@@ -684,3 +659,7 @@ def exams_import(
             )
     if result.rejected:
         sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

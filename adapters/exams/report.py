@@ -6,18 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adapters.oneroster.report import ERROR, Issue, render_table
+from adapters.oneroster.report import MESSAGES as ROSTER_MESSAGES
 
+# The CSV rules every import shares keep the roster importer's wording.
+CSV_RULES = ("csv-syntax", "empty-file", "missing-column", "field-count", "required-value")
 MESSAGES: dict[str, tuple[str, str]] = {
+    **{rule: ROSTER_MESSAGES[rule] for rule in CSV_RULES},
     "file-missing": ("{file} がありません", "{file} is missing"),
     "encoding": ("{encoding} として読めません", "is not valid {encoding}"),
-    "csv-syntax": ("CSV の書式が正しくありません: {detail}", "malformed CSV: {detail}"),
-    "empty-file": ("見出し行がありません", "has no header line"),
-    "missing-column": ("必須の列 {column} がありません", "required column {column} is missing"),
-    "field-count": (
-        "項目数が見出しと違います（{count} 項目、見出しは {expected} 列）",
-        "has {count} fields where the header has {expected}",
-    ),
-    "required-value": ("{column} は必須です", "{column} is required"),
     "unknown-student": (
         "{column} の {value} に当たる生徒が名簿にいません（{match} で照合）",
         "no roster student has {match} {value!r}",
