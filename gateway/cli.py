@@ -43,7 +43,8 @@ def database_uri(*, supervise: bool = False) -> Iterator[str]:
 
 @contextlib.contextmanager
 def app_context(*, supervise: bool = False):
-    """An app bound to the configured database, with indexes in place, for one command."""
+    """An app bound to the configured database, with indexes in place, for one command. A gateway
+    error (bad input, unknown id) raised in the block ends the command with its message."""
     from gateway import DOCUMENTS, create_app
     from gateway.storage.indexes import ensure_indexes
 
@@ -56,7 +57,10 @@ def app_context(*, supervise: bool = False):
                 raise click.ClickException(
                     f"the database at {uri} is unreachable ({type(error).__name__})"
                 ) from None
-            yield app
+            try:
+                yield app
+            except GatewayError as error:
+                raise click.ClickException(error.message) from None
 
 
 def _stop_on_sigterm() -> None:
@@ -208,19 +212,16 @@ def clients_create(
     from gateway.auth.service import register_client
 
     with app_context():
-        try:
-            issued = register_client(
-                name,
-                role,
-                scope,
-                organisation=organisation,
-                grant_types=grants or ("client_credentials",),
-                redirect_uris=redirect_uris,
-                purpose=purpose,
-                public=public,
-            )
-        except GatewayError as error:
-            raise click.ClickException(error.message) from None
+        issued = register_client(
+            name,
+            role,
+            scope,
+            organisation=organisation,
+            grant_types=grants or ("client_credentials",),
+            redirect_uris=redirect_uris,
+            purpose=purpose,
+            public=public,
+        )
     if as_json:
         click.echo(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
     elif issued.client_secret is None:
@@ -239,10 +240,7 @@ def clients_profile_mode(client_id: str, mode: str) -> None:
     from gateway.auth.service import set_profile_mode
 
     with app_context():
-        try:
-            set_profile_mode(client_id, mode)
-        except GatewayError as error:
-            raise click.ClickException(error.message) from None
+        set_profile_mode(client_id, mode)
     click.echo(f"{client_id}: profile mode {mode}")
 
 
@@ -269,10 +267,7 @@ def users_set_password(username: str, password: str) -> None:
     from gateway.auth.owners import set_password
 
     with app_context():
-        try:
-            user = set_password(username, password)
-        except GatewayError as error:
-            raise click.ClickException(error.message) from None
+        user = set_password(username, password)
     click.echo(f"Password set for {username} ({user['_id']}).")
 
 
@@ -451,20 +446,14 @@ def roster_homepage(org: str, url: str | None, reset: bool) -> None:
     """Show or set the xAPI account homePage of an org's users (ORG: the org's sourcedId).
 
     Default: https://id.<org identifier in lower case>.kakehashi.example (gateway.oneroster.identity)."""
-    from gateway.errors import GatewayError
     from gateway.oneroster import identity
 
     if url and reset:
         raise click.UsageError("give a URL or --default, not both")
     with app_context():
-        try:
-            home_page = (
-                identity.set_home_page(org, None if reset else url)
-                if url or reset
-                else identity.home_page(org)
-            )
-        except GatewayError as error:
-            raise click.ClickException(error.message) from None
+        home_page = (
+            identity.set_home_page(org, None if reset else url) if url or reset else identity.home_page(org)
+        )
     click.echo(home_page)
 
 
@@ -570,14 +559,10 @@ def consents_list(subject: str | None, recipient: str | None, status: str | None
 @click.option("--by", required=True, help="Who revokes (sourcedId, or e.g. admin:NAME for an operator).")
 def consents_revoke(consent_id: str, by: str) -> None:
     """Revoke a consent now."""
-    from gateway.errors import GatewayError
     from gateway.policy.consent import revoke_consent
 
     with app_context():
-        try:
-            receipt = revoke_consent(consent_id, by=by)
-        except GatewayError as error:
-            raise click.ClickException(error.message) from None
+        receipt = revoke_consent(consent_id, by=by)
     click.echo(f"revoked {receipt['kakehashi']['id']} at {receipt['kakehashi']['revoked_at']}")
 
 
