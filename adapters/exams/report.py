@@ -9,7 +9,7 @@ from adapters.oneroster.report import ERROR, Issue, render_table
 from adapters.oneroster.report import MESSAGES as ROSTER_MESSAGES
 
 # The CSV rules every import shares keep the roster importer's wording.
-CSV_RULES = ("csv-syntax", "empty-file", "missing-column", "field-count", "required-value")
+CSV_RULES = ("csv-syntax", "empty-file", "missing-column", "field-count", "required-value", "enum")
 MESSAGES: dict[str, tuple[str, str]] = {
     **{rule: ROSTER_MESSAGES[rule] for rule in CSV_RULES},
     "file-missing": ("{file} がありません", "{file} is missing"),
@@ -72,10 +72,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "inconsistent": (
         "{column} が {first} 行目と違います（{value}／{other}）",
         "{column} differs from line {first} ({value!r} vs {other!r})",
-    ),
-    "enum": (
-        "{column} の値 {value} は使えません（{allowed}）",
-        "{column} value {value!r} is not allowed (expected {allowed})",
     ),
     "profile": (
         "Kakehashi プロファイルの {template} に合いません: {detail}",
