@@ -12,31 +12,11 @@ from gateway.lrs import repository
 from gateway.lrs.attachments import referenced_hashes
 from gateway.lrs.xapi_documents.models import AgentProfileDocument, StateDocument
 
-AGENT_FIELDS = ("agents", "related_agents")
-
-
-def _lookup_keys(agent_keys: Iterable[str]) -> list[str]:
-    return [f"{field}={key}" for key in agent_keys for field in AGENT_FIELDS]
-
 
 def statement_records(agent_keys: Iterable[str]) -> list[dict]:
     """Every stored statement record (with `statement`, `stored`, `voided`) any of `agent_keys` is
     an agent of, directly or related, in stored order."""
-    keys = _lookup_keys(agent_keys)
-    if not keys:
-        return []
-    wanted = set(keys)
-    found = []
-    for batch in repository.batches().find({"keys": {"$in": keys}}).sort("_id", 1):
-        for record in repository._unpack(batch, repository._positions_holding(batch, keys)):
-            held = {
-                f"{field}={value}"
-                for field in AGENT_FIELDS
-                for value in repository.lookup_values(record, field)
-            }
-            if held & wanted:
-                found.append(record)
-    return found
+    return repository.records_of_agents(agent_keys)
 
 
 def _document_json(document: dict, kind: str) -> dict:

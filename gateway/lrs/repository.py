@@ -267,28 +267,50 @@ def mark_voided(ids: list[str]) -> None:
         )
 
 
+def _agent_lookup_keys(agent_keys: Iterable[str]) -> list[str]:
+    return [_key(field, key) for key in agent_keys for field in ("agents", "related_agents")]
+
+
+def _holds_any(record: dict, keys: set[str]) -> bool:
+    return any(
+        _key(field, value) in keys
+        for field in ("agents", "related_agents")
+        for value in lookup_values(record, field)
+    )
+
+
+def records_of_agents(agent_keys: Iterable[str]) -> list[dict]:
+    """Every stored record any of `agent_keys` (gateway.lrs.identifiers.agent_key) is an agent of,
+    directly or related (actor, object, context, authority, sub-statement), in stored order: what
+    the LRS holds about a person, for the data rights."""
+    keys = _agent_lookup_keys(agent_keys)
+    if not keys:
+        return []
+    wanted = set(keys)
+    return [
+        record
+        for batch in batches().find({"keys": {"$in": keys}}).sort("_id", pymongo.ASCENDING)
+        for record in _unpack(batch, _positions_holding(batch, keys))
+        if _holds_any(record, wanted)
+    ]
+
+
 def purge_statements(agent_keys: Iterable[str]) -> list[str]:
-    """Erases, for good, every stored statement any of `agent_keys` (gateway.lrs.identifiers.agent_key)
-    is an agent of, directly or related (actor, object, context, authority, sub-statement): the
-    right to erasure. Each batch holding one is rewritten without it (a batch left empty is
+    """Erases, for good, every stored statement of `agent_keys` (as records_of_agents finds them):
+    the right to erasure. Each batch holding one is rewritten without it (a batch left empty is
     deleted), so no trace of it stays in a record, a posting list, an id list or an index key.
     Returns the ids of the purged statements."""
-    keys = [_key(field, key) for key in agent_keys for field in ("agents", "related_agents")]
+    keys = _agent_lookup_keys(agent_keys)
     if not keys:
         return []
     wanted = set(keys)
     purged: list[str] = []
     for batch in list(batches().find({"keys": {"$in": keys}})):
-        kept = [
-            record
-            for record in _unpack(batch)
-            if not wanted
-            & {_key(field, value) for field in LOOKUP_FIELDS for value in lookup_values(record, field)}
-        ]
-        gone = [statement_id for statement_id in batch["ids"] if statement_id not in {r["_id"] for r in kept}]
-        if not gone:
+        kept = [record for record in _unpack(batch) if not _holds_any(record, wanted)]
+        if len(kept) == len(batch["ids"]):
             continue
-        purged += gone
+        kept_ids = {record["_id"] for record in kept}
+        purged += [statement_id for statement_id in batch["ids"] if statement_id not in kept_ids]
         if kept:  # one document: fewer records than the batch held always fit
             (rebuilt,) = _batch_documents([{k: v for k, v in r.items() if k != "position"} for r in kept])
             batches().replace_one({"_id": batch["_id"]}, {**rebuilt, "_id": batch["_id"]})
