@@ -40,6 +40,7 @@ def _indexes(database_uri):
 @pytest.fixture
 def app(database_uri, _indexes, tmp_path):
     from gateway import create_app
+    from gateway.policy.audit import drain_journal
     from gateway.storage.connection import database
     from gateway.storage.indexes import clear_database
 
@@ -54,6 +55,8 @@ def app(database_uri, _indexes, tmp_path):
         }
     )
     yield app
+    with app.app_context():
+        drain_journal()  # the audit entries of this test reach the chain before it is cleared
     clear_database(database())
 
 

@@ -83,6 +83,7 @@ def test_a_token_whose_consent_expired_releases_nothing(client, token, app):
         consent.Consent._get_collection().update_one(
             {"_id": consent_id}, {"$set": {"valid_until": datetime.now(UTC) - timedelta(seconds=1)}}
         )
+        consent.note_change(consent.find_consent(consent_id)["recipient_client_id"])
         assert (
             consent.active_consents(consent.find_consent(consent_id)["recipient_client_id"], ["stu-16"]) == {}
         )

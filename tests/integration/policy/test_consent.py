@@ -158,3 +158,29 @@ def test_birth_date_read_from_roster_demographics(ctx):
 
     collection("demographics").insert_one({"_id": "s-d", "birthDate": years_ago(16).isoformat()})
     assert consents.may_grant(student("s-d", None), student("s-d", None))
+
+
+def test_a_change_made_by_another_process_reaches_the_next_request(app, database_uri):
+    """Each app keeps a recipient's consents in memory under its consent epoch; a grant or a
+    revocation made through another app (another gateway process) is seen by the next call."""
+    from gateway import create_app
+
+    other = create_app({"MONGODB_URI": database_uri, "MONGODB_DB": "kakehashi_test", "SECRET_KEY": "x"})
+    with app.app_context():
+        assert consents.active_consents("client-a", ["stu-1"]) == {}  # cached: none
+    with other.app_context():
+        consent_id = grant()["kakehashi"]["id"]
+    with app.app_context():
+        assert [view.id for view in consents.active_consents("client-a", ["stu-1"])["stu-1"]] == [consent_id]
+    with other.app_context():
+        consents.revoke_consent(consent_id, by="stu-1")
+    with app.app_context():
+        assert consents.active_consents("client-a", ["stu-1"]) == {}
+
+
+def test_expiry_needs_no_change_to_be_seen(ctx):
+    receipt = grant(valid_until=NOW + timedelta(days=1))
+    assert consents.active_consents("client-a", ["stu-1"])  # cached now
+    later = NOW + timedelta(days=2)
+    assert consents.active_consents("client-a", ["stu-1"], at=later) == {}
+    assert not consents.consent_is_active(receipt["kakehashi"]["id"], at=later)

@@ -33,6 +33,7 @@ def test_audit_verify_detects_an_entry_edited_in_the_database(app, monkeypatch, 
             )
             for _ in range(3)
         ]
+        audit.drain_journal()  # the gateway's journal reaches the chain before the command reads it
     result = run(monkeypatch, database_uri, tmp_path, "audit", "verify")
     assert result.exit_code == 0, result.output
     assert "audit chain ok: 3 entries" in result.output
