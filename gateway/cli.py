@@ -46,6 +46,7 @@ def app_context(*, supervise: bool = False):
     """An app bound to the configured database, with indexes in place, for one command. A gateway
     error (bad input, unknown id) raised in the block ends the command with its message."""
     from gateway import DOCUMENTS, create_app
+    from gateway.policy.audit import drain_journal
     from gateway.storage.indexes import ensure_indexes
 
     with database_uri(supervise=supervise) as uri:
@@ -61,6 +62,8 @@ def app_context(*, supervise: bool = False):
                 yield app
             except GatewayError as error:
                 raise click.ClickException(error.message) from None
+            finally:
+                drain_journal()  # the audit entries reach the chain before the database stops
 
 
 def _stop_on_sigterm() -> None:

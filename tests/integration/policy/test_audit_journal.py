@@ -112,3 +112,18 @@ def test_readers_in_the_process_see_its_latest_release(app, reader):
             assert audit.find_entry(entry_id)["id"] == entry_id
         else:
             assert audit.query_entries(client_id="client-a")[1][0]["id"] == entry_id
+
+
+def test_a_log_indexed_by_subject_the_old_way_is_indexed_once_and_the_old_index_dropped(app):
+    with app.app_context():
+        entry_id = record()
+        audit.drain_journal()
+        log = audit.AuditEntry._get_collection()
+        audit.AuditSubjectIndex._get_collection().delete_many({})
+        log.create_index([("subjects", 1), ("at", 1)])  # as logs written before the subject index
+        assert audit.query_entries(subject="stu-1") == (0, [])
+
+        audit.AuditEntry.ensure_indexes()
+        assert audit.OBSOLETE_SUBJECT_INDEX not in log.index_information()
+        total, entries = audit.query_entries(subject="stu-1")
+        assert total == 1 and entries[0]["id"] == entry_id
