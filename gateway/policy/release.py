@@ -261,6 +261,52 @@ def statement_read_scope(principal: Principal, own_authority_key: str) -> Statem
     )
 
 
+def _agent_nodes(agent, path: tuple) -> list[tuple[tuple, dict]]:
+    """(path, agent) for an Agent or Group and each member of a Group: the people it names."""
+    if not isinstance(agent, dict):
+        return []
+    nodes = [(path, agent)]
+    members = agent.get("member")
+    if isinstance(members, list):
+        nodes += [(path + ("member", i), m) for i, m in enumerate(members) if isinstance(m, dict)]
+    return nodes
+
+
+def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
+    """Every Agent a statement is about, with its path: the actor (an Agent, or a Group and its
+    members), an Agent or Group object, a SubStatement's actor and Agent/Group object, and
+    context.instructor and context.team (and their members)."""
+    actor = statement.get("actor")
+    if isinstance(actor, dict) and "member" not in actor:
+        nodes = [(("actor",), actor)]
+    else:
+        nodes = _agent_nodes(actor, ("actor",))
+    target = statement.get("object")
+    if isinstance(target, dict):
+        kind = target.get("objectType")
+        if kind in ("Agent", "Group"):
+            nodes += _agent_nodes(target, ("object",))
+        elif kind == "SubStatement":
+            nodes += _agent_nodes(target.get("actor"), ("object", "actor"))
+            inner = target.get("object")
+            if isinstance(inner, dict) and inner.get("objectType") in ("Agent", "Group"):
+                nodes += _agent_nodes(inner, ("object", "object"))
+    context = statement.get("context")
+    if isinstance(context, dict) and ("instructor" in context or "team" in context):
+        nodes += _agent_nodes(context.get("instructor"), ("context", "instructor"))
+        nodes += _agent_nodes(context.get("team"), ("context", "team"))
+    return nodes
+
+
+def _resolved_agents(policy: ReleasePolicy, nodes: list[tuple[tuple, dict]]) -> list[tuple[tuple, Subject]]:
+    subjects = policy.directory.agent_subjects([agent for _path, agent in nodes])
+    return [(path, subject) for (path, _agent), subject in zip(nodes, subjects, strict=True) if subject]
+
+
+def _distinct(subjects) -> list[Subject]:
+    return list({subject.sourced_id: subject for subject in subjects}.values())
+
+
 def release_statements(scope: StatementReadScope, records: list[dict]) -> list[dict]:
     """The statements of `records` that may leave the gateway, as they may leave it: per scope,
     then per the release policy for statements whose actor is a roster user (a denied statement
@@ -380,17 +426,66 @@ def _require_document_read(principal: Principal, scope: str) -> None:
         )
 
 
-def release_document(principal: Principal, scope: str, document: object) -> object:
-    """A State, Activity Profile or Agent Profile document (`scope` "state" or "profile"), as it may
-    leave the gateway (today: unchanged); Forbidden (403) when the principal may not read that resource."""
+def release_document(
+    principal: Principal,
+    scope: str,
+    document: object,
+    agent: dict | None = None,
+    resource: str = "xapi/documents",
+) -> object | None:
+    """A State, Activity Profile or Agent Profile document (`scope` "state" or "profile") as it may
+    leave the gateway: None when withheld; Forbidden (403) when the principal may not read that
+    resource. `agent` is the Agent (or identified Group) a State or Agent Profile document is about
+    (None for an Activity Profile document: scope only). When that agent (or a member of that Group)
+    is a roster user, the `documents` category is decided for them, and the document is released
+    only in identified form: the request names the agent, so no other form can hide who it is
+    about. The decision is made whether or not a document exists (`document` None), so a withheld
+    document and a missing one answer alike (404, and the same withheld header)."""
     _require_document_read(principal, scope)
-    return document
+    if agent is None:
+        return document
+    policy = _policy_for(principal)
+    if policy is None:
+        return document
+    if _document_released(policy, principal, agent, resource, 1):
+        return document
+    return None
 
 
-def release_document_ids(principal: Principal, scope: str, ids: list[str]) -> list[str]:
-    """The ids of a document listing (GET without stateId/profileId) that may leave the gateway."""
+def release_document_ids(
+    principal: Principal,
+    scope: str,
+    ids: list[str],
+    agent: dict | None = None,
+    resource: str = "xapi/documents",
+) -> list[str]:
+    """The ids of a document listing (GET without stateId/profileId) that may leave the gateway:
+    all of them, or none when the documents of `agent` are withheld (see release_document)."""
     _require_document_read(principal, scope)
-    return ids
+    if agent is None:
+        return ids
+    policy = _policy_for(principal)
+    if policy is None:
+        return ids
+    return ids if _document_released(policy, principal, agent, resource, len(ids)) else []
+
+
+def _document_released(
+    policy: ReleasePolicy, principal: Principal, agent: dict, resource: str, count: int
+) -> bool:
+    """Whether documents about `agent` go to `principal` (identified form only, for every roster
+    user the agent is); writes the audit entry when the agent is a roster user."""
+    subjects = _distinct([subject for _path, subject in _resolved_agents(policy, _agent_nodes(agent, ()))])
+    if not subjects:
+        return True
+    batch = ReleaseBatch(policy, principal, subjects)
+    category = policy.catalog.documents
+    decision = least_revealing(batch.decide(subject, category) for subject in subjects)
+    released = decision.form == "identified"
+    if not released and count:
+        batch.withhold(category, count)
+    batch.finish(resource)
+    return released
 
 
 def _require_definition_read(principal: Principal) -> None:

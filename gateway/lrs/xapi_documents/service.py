@@ -60,6 +60,9 @@ class DocumentContext:
 
     resource: DocumentResource
     fields: dict
+    # the Agent (or identified Group) State and Agent Profile documents are about, as the request
+    # named it: the release policy decides for that person (None: Activity Profile, no one)
+    agent: dict | None = field(default=None, compare=False)
 
     def address(self, document_id: str) -> dict:
         return {**self.fields, "document_id": document_id}
@@ -123,13 +126,16 @@ def since_parameter(value: str | None, version: str) -> datetime | None:
 
 
 def state_context(activity_id: str, agent: str, registration: str | None, version: str) -> DocumentContext:
+    activity_id = activity_id_parameter(activity_id, version)
+    named = agent_parameter(agent, version)
     return DocumentContext(
         STATE,
         {
-            "activity_id": activity_id_parameter(activity_id, version),
-            "agent": agent_key(agent_parameter(agent, version)),
+            "activity_id": activity_id,
+            "agent": agent_key(named),
             "registration": registration_parameter(registration, version),
         },
+        named,
     )
 
 
@@ -138,7 +144,8 @@ def activity_profile_context(activity_id: str, version: str) -> DocumentContext:
 
 
 def agent_profile_context(agent: str, version: str) -> DocumentContext:
-    return DocumentContext(AGENT_PROFILE, {"agent": agent_key(agent_parameter(agent, version))})
+    named = agent_parameter(agent, version)
+    return DocumentContext(AGENT_PROFILE, {"agent": agent_key(named)}, named)
 
 
 def all_states_context(
@@ -149,7 +156,9 @@ def all_states_context(
     if registration is not None:
         return context
     return DocumentContext(
-        STATE, {name: value for name, value in context.fields.items() if name != "registration"}
+        STATE,
+        {name: value for name, value in context.fields.items() if name != "registration"},
+        context.agent,
     )
 
 
@@ -176,7 +185,9 @@ def get_document(
     address = context.address(document_id_parameter(document_id, resource.id_parameter))
     record = repository.find(resource.key, address)
     # Released even when missing, so a client without the scope learns nothing from 404 versus 403.
-    document = release_document(principal, resource.scope, _stored(record) if record else None)
+    document = release_document(
+        principal, resource.scope, _stored(record) if record else None, context.agent, _audited(resource)
+    )
     if document is None:
         raise NotFound(f"no {resource.label} with {resource.id_parameter} {document_id!r} here")
     return document
@@ -185,10 +196,19 @@ def get_document(
 def list_document_ids(principal: Principal, context: DocumentContext, since: datetime | None) -> DocumentIds:
     resource = context.resource
     rows = repository.list_ids(resource.key, context.fields, since)
-    ids = release_document_ids(principal, resource.scope, [document_id for document_id, _ in rows])
+    ids = release_document_ids(
+        principal, resource.scope, [document_id for document_id, _ in rows], context.agent, _audited(resource)
+    )
     released = set(ids)
     last_modified = max((updated for document_id, updated in rows if document_id in released), default=None)
     return DocumentIds(ids, last_modified)
+
+
+def _audited(resource: DocumentResource) -> str:
+    """The resource name an audit entry gives a document read."""
+    return {"state": "xapi/activities/state", "agent_profile": "xapi/agents/profile"}.get(
+        resource.key, "xapi/activities/profile"
+    )
 
 
 # -- writes -----------------------------------------------------------------------------------------
