@@ -270,27 +270,34 @@ def _now() -> datetime:
 def _grouped_decisions(decisions: list[dict], subjects: list[str], pseudonyms: dict[str, str]) -> list[dict]:
     """Decisions as stored: one per distinct decision, naming its subjects by their position in the
     entry's `subjects` (a 100-statement page makes ~170 per-subject decisions but a handful of
-    distinct ones). `public_entry` expands them back to one per subject."""
+    distinct ones). A decision names its subjects by `subject` (one sourcedId) or `subjects` (a
+    list). `public_entry` expands them back to one per subject."""
     position = {pseudonym: index for index, pseudonym in enumerate(subjects)}
     grouped: dict = {}
     for decision in decisions or ():
-        subject = decision.get("subject")
-        rest = {str(key): value for key, value in decision.items() if key != "subject"}
+        named = decision.get("subjects") if "subjects" in decision else [decision.get("subject")]
+        rest = {str(key): value for key, value in decision.items() if key not in ("subject", "subjects")}
         try:
             key = tuple(sorted(rest.items()))
             hash(key)
         except TypeError:  # a value that is a list or a mapping
             key = json.dumps(_jsonable(rest), sort_keys=True)
-        pseudonym = pseudonyms.get(subject, subject) if isinstance(subject, str) else None
-        if pseudonym is not None and pseudonym not in position:
-            # not one of the entry's subjects (a caller's free-form decision): kept as given
-            grouped[(key, pseudonym)] = {**_jsonable(rest), "subject": pseudonym}
-            continue
         group = grouped.get(key)
-        if group is None:
+        if group is None and not named:
             group = grouped[key] = _jsonable(rest)
-        if pseudonym is not None:
-            group.setdefault("subjects", []).append(position[pseudonym])
+        for subject in named or ():
+            pseudonym = pseudonyms.get(subject, subject) if isinstance(subject, str) else None
+            if pseudonym is not None and pseudonym not in position:
+                # not one of the entry's subjects (a caller's free-form decision): kept as given
+                grouped[(key, pseudonym)] = {**_jsonable(rest), "subject": pseudonym}
+                continue
+            if group is None:
+                group = grouped[key] = _jsonable(rest)
+            if pseudonym is not None:
+                group.setdefault("subjects", []).append(position[pseudonym])
+    for group in grouped.values():
+        if "subjects" in group:
+            group["subjects"] = sorted(set(group["subjects"]))
     return list(grouped.values())
 
 

@@ -114,3 +114,24 @@ def test_a_stale_head_from_another_process_costs_a_retry_not_a_fork(ctx, app):
     record()
     report = audit.verify_chain_report()
     assert report.ok and report.checked == 4
+
+
+def test_decisions_are_stored_once_per_distinct_decision_and_read_back_per_subject(ctx):
+    decision = {"category": "process.study-time", "form": "identified", "rule": "strict/III/provider/school"}
+    entry_id = record(
+        subjects=("stu-1", "stu-2", "stu-3"),
+        decisions=[
+            {**decision, "subjects": ["stu-1", "stu-2"]},
+            {**decision, "subject": "stu-3"},
+            {"category": "process.coaching-note", "form": "deny", "subjects": ["stu-3"]},
+        ],
+    )
+    stored = audit.AuditEntry._get_collection().find_one({"_id": entry_id})
+    assert [sorted(d) for d in stored["decisions"]] == [
+        ["category", "form", "rule", "subjects"],
+        ["category", "form", "subjects"],
+    ]
+    assert stored["decisions"][0]["subjects"] == [0, 1, 2]
+    released = audit.find_entry(entry_id)["decisions"]
+    assert len(released) == 4
+    assert {d["subject"] for d in released} == set(stored["subjects"])
