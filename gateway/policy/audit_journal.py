@@ -42,8 +42,8 @@ import orjson
 log = logging.getLogger("kakehashi.audit")
 
 IDLE_SECONDS = 2.0  # the background thread ends after this long without work (restarted on demand)
-LINGER_SECONDS = 0.1
-MAX_BATCH = 64
+LINGER_SECONDS = 1.0
+MAX_BATCH = 256
 ROTATE_BYTES = 8 * 1024 * 1024
 RETRY_SECONDS = (0.1, 0.5, 2.0, 5.0)  # backoff while the database is unreachable
 _journals: weakref.WeakSet = weakref.WeakSet()
