@@ -80,8 +80,10 @@ def main() -> None:
                 found = consent.active_consents("client-0", subjects)
                 timings.append((time.perf_counter() - start) * 1000)
             results["active_consents_100_subjects_ms"] = {
-                "median": round(statistics.median(timings), 2),
-                "p95": round(percentile(timings, 0.95), 2),
+                # the first call reads the recipient's consents; later ones only its consent epoch
+                "first": round(timings[0], 2),
+                "median": round(statistics.median(timings[1:]), 2),
+                "p95": round(percentile(timings[1:], 0.95), 2),
                 "subjects_with_consent": len(found),
             }
 
@@ -121,10 +123,14 @@ def main() -> None:
                 thread.start()
             for thread in threads:
                 thread.join()
-            elapsed = time.perf_counter() - start
+            journaled = time.perf_counter() - start
+            audit.drain_journal(timeout=600)
+            chained = time.perf_counter() - start
             results["record_release_concurrent"] = {
                 "threads": args.threads,
-                "entries_per_s": round(len(concurrent) / elapsed, 1),
+                # record_release returns once the entry is journaled; the chain follows in batches
+                "entries_per_s_journaled": round(len(concurrent) / journaled, 1),
+                "entries_per_s_chained": round(len(concurrent) / chained, 1),
                 "median_ms": round(statistics.median(concurrent), 2),
                 "p95_ms": round(percentile(concurrent, 0.95), 2),
             }
