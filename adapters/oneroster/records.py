@@ -77,6 +77,9 @@ class RowReader:
         self.convert = getattr(self, f"_{entity}")
         self.line = 0
         self.errors = 0
+        # The file's id and metadata columns, from its first row (every row has the header's keys).
+        self.id_columns: list[str] | None = None
+        self.metadata_columns: list[tuple[str, str]] | None = None
 
     # -- helpers -------------------------------------------------------------------------------
     def issue(self, rule: str, column: str | None = None, severity: str = "error", **params) -> None:
@@ -203,11 +206,17 @@ class RowReader:
         return codes
 
     def metadata(self, row: dict[str, str]) -> dict:
+        if self.metadata_columns is None:
+            self.metadata_columns = [
+                (column, c.METADATA_ALIASES.get(column[9:], column[9:]))
+                for column in row
+                if column.startswith("metadata.")
+            ]
         metadata = {}
-        for column, value in row.items():
-            if value and column.startswith("metadata."):
-                key = column[len("metadata.") :]
-                metadata[c.METADATA_ALIASES.get(key, key)] = value
+        for column, key in self.metadata_columns:
+            value = row.get(column)
+            if value:
+                metadata[key] = value
         if self.japan:
             for key in c.KANA_METADATA:
                 value = metadata.get(key)
@@ -235,10 +244,17 @@ class RowReader:
         )
 
     def _japan_row(self, row: dict[str, str]) -> None:
-        for column, value in row.items():
+        # One search over the whole row first: almost every row has no half-width katakana, and then
+        # only its id columns need a look.
+        halfwidth = HALFWIDTH_KATAKANA.search("\x00".join(row.values())) is not None
+        if self.id_columns is None:
+            self.id_columns = [column for column in row if column in ID_COLUMNS]
+        columns = row if halfwidth else self.id_columns
+        for column in columns:
+            value = row.get(column)
             if not value:
                 continue
-            if HALFWIDTH_KATAKANA.search(value):
+            if halfwidth and HALFWIDTH_KATAKANA.search(value):
                 self.issue("jp-halfwidth-katakana", column, value=value)
             if column in ID_COLUMNS:
                 for part in value.split(",") if column.endswith("Ids") else (value,):

@@ -73,6 +73,46 @@ def test_a_failure_before_the_switch_leaves_the_previous_roster_served(
         assert not repository.lock_held()
 
 
+def test_an_error_found_after_the_background_writes_began_changes_nothing(app, tmp_path, generations):
+    """The generation is filled while validation goes on: an error found later (an orphan enrollment,
+    read after the changed users were already being inserted) drops everything staged."""
+    with app.app_context():
+        import_roster(write_set(tmp_path / "valid"), profile="jp")
+        before, names = snapshot(), repository.live_names()
+        rows = rows_for("1.2")
+        for user in rows["users"]:
+            user["givenName"] += "2"
+        rows["enrollments"][-1]["classSourcedId"] = "6f1c2f36-2b8e-4d52-9a55-1d1f1c1e7a10"
+        result = import_roster(write_set(tmp_path / "orphan", rows=rows), profile="jp")
+        assert result.rejected and not result.applied
+        assert [i.rule for i in result.issues if i.severity == "error"] == ["reference"]
+        assert snapshot() == before and repository.live_names() == names
+        assert generation_collections() == sorted(n for n in names.values() if "__g" in n)
+        assert not repository.lock_held()
+
+
+def test_a_failing_background_write_fails_the_import_and_changes_nothing(
+    app, tmp_path, generations, monkeypatch
+):
+    with app.app_context():
+        import_roster(write_set(tmp_path / "valid"), profile="jp")
+        before, names = snapshot(), repository.live_names()
+        rows = rows_for("1.2")
+        for user in rows["users"]:
+            user["givenName"] += "2"
+
+        def failing(self, documents, **options):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(repository.Collection, "insert_many", failing)
+        with pytest.raises(RuntimeError, match="disk full"):
+            import_roster(write_set(tmp_path / "changed", rows=rows), profile="jp")
+        monkeypatch.undo()
+        assert snapshot() == before and repository.live_names() == names
+        assert generation_collections() == sorted(n for n in names.values() if "__g" in n)
+        assert not repository.lock_held()
+
+
 def test_generations_left_by_a_crashed_import_are_dropped_by_the_next(app, tmp_path):
     with app.app_context():
         database()["oneroster_users__gdeadbeef"].insert_one({"_id": "half-written"})
