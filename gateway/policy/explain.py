@@ -11,8 +11,10 @@ from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.policy.engine import least_revealing
 from gateway.policy.release import (
     ReleaseBatch,
+    distinct_subjects,
     release_policy,
     require_roster_read,
+    statement_agents,
     statement_decisions,
     statement_read_scope,
 )
@@ -95,18 +97,27 @@ def _explain_statements(policy, principal, params: dict) -> list[dict]:
             )
         records = repository.find_page({}, ascending=False, limit=limit, after=None)
     statements = [record["statement"] for record in records]
-    subjects = policy.directory.agent_subjects([s.get("actor") or {} for s in statements])
-    batch = ReleaseBatch(policy, principal, [s for s in subjects if s], record=False)
+    nodes = [statement_agents(statement) for statement in statements]
+    resolved = iter(policy.directory.agent_subjects([agent for found in nodes for _p, agent in found]))
+    about = [[(path, subject) for path, _agent in found if (subject := next(resolved))] for found in nodes]
+    batch = ReleaseBatch(
+        policy, principal, distinct_subjects(s for named in about for _p, s in named), record=False
+    )
     items = []
-    for statement, subject in zip(statements, subjects, strict=True):
-        item = {"id": statement.get("id"), "subject": subject.sourced_id if subject else None}
-        if subject is None:
+    for statement, named in zip(statements, about, strict=True):
+        subjects = distinct_subjects(subject for _path, subject in named)
+        item = {
+            "id": statement.get("id"),
+            "subject": subjects[0].sourced_id if subjects else None,
+            "subjects": [subject.sourced_id for subject in subjects],
+        }
+        if not subjects:
             item.update(form="identified", rule="not-a-roster-subject", fields=[])
         else:
-            whole, fields = statement_decisions(batch, statement, subject)
+            whole, fields = statement_decisions(batch, statement, subjects)
             kept = [d for _s, _i, d in fields if d.releases]
             item.update(
-                profile=batch.profile_of(subject).name,
+                profile=batch.profile_of(subjects[0]).name,
                 statement=_decision(whole),
                 fields=[_decision(d) | {"released": d.releases} for _s, _i, d in fields],
                 form=least_revealing([whole, *kept]).form if whole.releases else whole.form,

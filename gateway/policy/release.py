@@ -7,8 +7,18 @@ municipal security profile (profiles/security), the data's category (profiles/da
 a tier, and the recipient's role and the subject's active consents a form (identified,
 pseudonymised, aggregate, deny). Data about no roster user (the xAPI conformance suite's agents,
 unknown agents, orgs and classes) is released per scope, as before the policy existed. One audit
-entry is written per release batch that concerns roster users, and the response says what was
-withheld (X-Kakehashi-Withheld) with a link to that entry.
+entry is written per release batch that concerns roster users (it names all of them), and the
+response says what was withheld (X-Kakehashi-Withheld) with a link to that entry.
+
+A statement is about every roster user it names (statement_agents): the actor (an Agent, or a
+Group and its members), an Agent or Group object, a SubStatement's actor and Agent/Group object,
+context.instructor and context.team (and their members). The statement as a whole and each
+classified field are decided for each of them; the least revealing decision wins (one subject's
+deny withholds the statement, one subject's pseudonymised form pseudonymises it). When the
+resulting form is pseudonymised, every roster-user Agent in the statement is replaced by the
+recipient's pseudonym of that user (a spec-valid Agent with an account; a Group keeps its type).
+Agents that are no roster users stay as they are. A State or Agent Profile document is about its
+`agent` (and a Group's members) in the same way, released identified only.
 """
 
 from __future__ import annotations
@@ -261,6 +271,10 @@ def statement_read_scope(principal: Principal, own_authority_key: str) -> Statem
     )
 
 
+ACTOR_PATH = ("actor",)
+_NAMING_OBJECTS = frozenset({"Agent", "Group", "SubStatement"})
+
+
 def _agent_nodes(agent, path: tuple) -> list[tuple[tuple, dict]]:
     """(path, agent) for an Agent or Group and each member of a Group: the people it names."""
     if not isinstance(agent, dict):
@@ -277,11 +291,16 @@ def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
     members), an Agent or Group object, a SubStatement's actor and Agent/Group object, and
     context.instructor and context.team (and their members)."""
     actor = statement.get("actor")
-    if isinstance(actor, dict) and "member" not in actor:
-        nodes = [(("actor",), actor)]
-    else:
-        nodes = _agent_nodes(actor, ("actor",))
     target = statement.get("object")
+    context = statement.get("context")
+    if (
+        type(actor) is dict
+        and "member" not in actor
+        and (type(target) is not dict or target.get("objectType") not in _NAMING_OBJECTS)
+        and (not context or ("instructor" not in context and "team" not in context))
+    ):
+        return [(ACTOR_PATH, actor)]  # the common statement: its actor alone
+    nodes = _agent_nodes(actor, ACTOR_PATH)
     if isinstance(target, dict):
         kind = target.get("objectType")
         if kind in ("Agent", "Group"):
@@ -291,7 +310,6 @@ def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
             inner = target.get("object")
             if isinstance(inner, dict) and inner.get("objectType") in ("Agent", "Group"):
                 nodes += _agent_nodes(inner, ("object", "object"))
-    context = statement.get("context")
     if isinstance(context, dict) and ("instructor" in context or "team" in context):
         nodes += _agent_nodes(context.get("instructor"), ("context", "instructor"))
         nodes += _agent_nodes(context.get("team"), ("context", "team"))
@@ -303,47 +321,79 @@ def _resolved_agents(policy: ReleasePolicy, nodes: list[tuple[tuple, dict]]) -> 
     return [(path, subject) for (path, _agent), subject in zip(nodes, subjects, strict=True) if subject]
 
 
-def _distinct(subjects) -> list[Subject]:
+def distinct_subjects(subjects) -> list[Subject]:
     return list({subject.sourced_id: subject for subject in subjects}.values())
 
 
 def release_statements(scope: StatementReadScope, records: list[dict]) -> list[dict]:
     """The statements of `records` that may leave the gateway, as they may leave it: per scope,
-    then per the release policy for statements whose actor is a roster user (a denied statement
-    is left out; a denied field is removed; a pseudonymised statement's actor is the recipient's
-    pseudonym of the student, a spec-valid account Agent)."""
+    then per the release policy for statements about roster users (every roster user the
+    statement names, see statement_agents: the least revealing decision over them wins; a denied
+    statement is left out; a denied field is removed; in a pseudonymised statement every roster
+    user is replaced by the recipient's pseudonym of that user, a spec-valid account Agent)."""
     statements = [record["statement"] for record in records if scope.allows(record)]
     policy = _policy_for(scope.principal)
     if policy is None or not statements:
         return statements
-    subjects = policy.directory.agent_subjects([statement.get("actor") or {} for statement in statements])
-    if not any(subjects):
+    nodes = [statement_agents(statement) for statement in statements]
+    resolved = policy.directory.agent_subjects([agent for found in nodes for _path, agent in found])
+    if not any(resolved):
         return statements
-    batch = ReleaseBatch(policy, scope.principal, [subject for subject in subjects if subject])
+    # per statement: the Subject of its actor alone (the common statement), or the (path, Subject)
+    # of every roster user it names, or None
+    about, at = [], 0
+    for found in nodes:
+        if len(found) == 1 and found[0][0] is ACTOR_PATH:
+            about.append(resolved[at])
+            at += 1
+            continue
+        named = [
+            (path, subject)
+            for (path, _agent), subject in zip(found, resolved[at : at + len(found)], strict=True)
+            if subject
+        ]
+        about.append(named or None)
+        at += len(found)
+    batch = ReleaseBatch(
+        policy, scope.principal, distinct_subjects(subject for subject in resolved if subject)
+    )
     released = [
         shaped
-        for statement, subject in zip(statements, subjects, strict=True)
-        if (shaped := statement if subject is None else shape_statement(batch, statement, subject))
-        is not None
+        for statement, named in zip(statements, about, strict=True)
+        if (shaped := statement if named is None else shape_statement(batch, statement, named)) is not None
     ]
     batch.finish("xapi/statements")
     return released
 
 
 def statement_decisions(
-    batch: ReleaseBatch, statement: dict, subject: Subject
+    batch: ReleaseBatch, statement: dict, subjects: Subject | list[Subject]
 ) -> tuple[Decision, list[tuple]]:
     """The decision on a statement as a whole and on each of its classified fields present
-    (section, extension IRI, decision)."""
+    (section, extension IRI, decision), for every subject it is about: per item, the least
+    revealing decision over the subjects (one subject's deny withholds it)."""
     catalog = batch.policy.catalog
-    whole = batch.decide(subject, catalog.statement_category(statement))
     fields = []
+    if isinstance(subjects, Subject) or len(subjects) == 1:
+        subject = subjects if isinstance(subjects, Subject) else subjects[0]
+        whole = batch.decide(subject, catalog.statement_category(statement))
+        for section, by_iri in _fields_by_section(catalog).items():
+            extensions = _extensions(statement, section)
+            if extensions:
+                for iri in by_iri.keys() & extensions.keys():
+                    fields.append(
+                        (section, iri, batch.decide(subject, by_iri[iri], f"{section}.extensions.{iri}"))
+                    )
+        return whole, fields
+    category = catalog.statement_category(statement)
+    whole = least_revealing(batch.decide(subject, category) for subject in subjects)
     for section, by_iri in _fields_by_section(catalog).items():
         extensions = _extensions(statement, section)
         if extensions:
             for iri in by_iri.keys() & extensions.keys():
+                name = f"{section}.extensions.{iri}"
                 fields.append(
-                    (section, iri, batch.decide(subject, by_iri[iri], f"{section}.extensions.{iri}"))
+                    (section, iri, least_revealing(batch.decide(s, by_iri[iri], name) for s in subjects))
                 )
     return whole, fields
 
@@ -361,8 +411,16 @@ def _fields_by_section(catalog: Catalog) -> dict[str, dict[str, str]]:
     return found
 
 
-def shape_statement(batch: ReleaseBatch, statement: dict, subject: Subject) -> dict | None:
-    whole, fields = statement_decisions(batch, statement, subject)
+def shape_statement(
+    batch: ReleaseBatch, statement: dict, about: Subject | list[tuple[tuple, Subject]]
+) -> dict | None:
+    """`statement` as it may go to the batch's recipient, or None when withheld. `about`: the
+    roster users it names, with the path of each Agent naming one (a Subject alone: the actor)."""
+    if isinstance(about, Subject):
+        whole, fields = statement_decisions(batch, statement, about)
+    else:
+        subjects = [about[0][1]] if len(about) == 1 else distinct_subjects(s for _path, s in about)
+        whole, fields = statement_decisions(batch, statement, subjects)
     if not whole.releases:
         batch.withhold(whole.category)
         return None
@@ -376,8 +434,32 @@ def shape_statement(batch: ReleaseBatch, statement: dict, subject: Subject) -> d
         batch.withhold(f"{decision.category}#field")
         _remove_extension(shaped, section, iri)
     if form == "pseudonymised":
-        shaped["actor"] = batch.pseudonymous_agent(subject)
+        if isinstance(about, Subject):
+            shaped["actor"] = batch.pseudonymous_agent(about)
+        else:
+            for path, subject in about:
+                _replace_agent(shaped, path, batch.pseudonymous_agent(subject))
     return shaped
+
+
+def _replace_agent(shaped: dict, path: tuple, pseudonym: dict) -> None:
+    """Puts `pseudonym` in place of the Agent at `path` of `shaped` (a shallow copy), copying only
+    the path it changes. A Group naming a roster user stays a Group (its members are replaced on
+    their own paths), so a context.team stays valid."""
+    node = shaped
+    for part in path[:-1]:
+        child = node[part]
+        child = list(child) if isinstance(child, list) else dict(child)
+        node[part] = child
+        node = child
+    original = node[path[-1]]
+    if original.get("objectType") == "Group":
+        replaced = {"objectType": "Group", "account": pseudonym["account"]}
+        if "member" in original:
+            replaced["member"] = original["member"]
+        node[path[-1]] = replaced
+    else:
+        node[path[-1]] = pseudonym
 
 
 def _extensions(statement: dict, section: str) -> dict | None:
@@ -475,7 +557,9 @@ def _document_released(
 ) -> bool:
     """Whether documents about `agent` go to `principal` (identified form only, for every roster
     user the agent is); writes the audit entry when the agent is a roster user."""
-    subjects = _distinct([subject for _path, subject in _resolved_agents(policy, _agent_nodes(agent, ()))])
+    subjects = distinct_subjects(
+        [subject for _path, subject in _resolved_agents(policy, _agent_nodes(agent, ()))]
+    )
     if not subjects:
         return True
     batch = ReleaseBatch(policy, principal, subjects)

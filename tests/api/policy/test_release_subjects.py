@@ -1,0 +1,130 @@
+"""Every roster user a statement names is a subject of its release: the actor (or a Group's
+members), an Agent/Group object, a SubStatement's actor and object, context.instructor and
+context.team. The least revealing decision over them wins; a pseudonymised statement replaces
+every roster user by the recipient's pseudonym of that user; the audit entry names them all."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.api.policy.test_release_matrix import ADL, EXAM_KIND, bearer_client, seed
+from tests.conftest import basic_auth
+
+PSEUDONYM_HOME = "https://pseudonym.kakehashi.example"
+STRICT = {"objectType": "Agent", "account": {"homePage": "https://id.d122299000010.kakehashi.example", "name": "stu-strict"}}  # fmt: skip
+PERMISSIVE = {"objectType": "Agent", "account": {"homePage": "https://id.d199299000020.kakehashi.example", "name": "stu-perm"}}  # fmt: skip
+TEACHER = {"objectType": "Agent", "name": "先生", "mbox": "mailto:teacher@example.org"}
+MOCK_EXAM = {
+    "verb": {"id": ADL + "verbs/scored"},
+    "object": {
+        "objectType": "Activity",
+        "id": "https://kakehashi.example/activities/mock",
+        "definition": {"type": ADL + "activities/assessment", "extensions": {EXAM_KIND: "mock"}},
+    },
+}
+STUDY = {"verb": {"id": ADL + "verbs/experienced"}}  # process.general (tier III in both profiles)
+
+
+@pytest.fixture
+def post(app, client, make_credentials):
+    seed(app)
+    writer = {**basic_auth(*make_credentials("statements/write")), "X-Experience-API-Version": "1.0.3"}
+
+    def post(**statement) -> str:
+        statement_id = str(uuid.uuid4())
+        body = {"id": statement_id, **statement}
+        response = client.post("/xapi/statements", json=body, headers=writer)
+        assert response.status_code == 200, response.json
+        return statement_id
+
+    return post
+
+
+@pytest.fixture
+def audited(monkeypatch):
+    import gateway.policy.audit as audit
+
+    calls, real = [], audit.record_release
+
+    def record(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(audit, "record_release", record)
+    return calls
+
+
+def read(client, headers) -> dict:
+    response = client.get("/xapi/statements?limit=100", headers=headers)
+    assert response.status_code == 200, response.json
+    return {statement["id"]: statement for statement in response.json["statements"]}
+
+
+def is_pseudonym(agent: dict) -> bool:
+    return agent.get("account", {}).get("homePage") == PSEUDONYM_HOME and "name" not in agent
+
+
+def test_the_least_revealing_subject_decides_and_every_roster_user_is_pseudonymised(
+    app, client, post, audited
+):
+    # mock exam (tier II) to a provider: the permissive profile gives identified, the strict one
+    # pseudonymised: the statement goes pseudonymised, both students replaced, the teacher kept
+    team = {"objectType": "Group", "name": "班", "member": [STRICT, TEACHER]}
+    statement_id = post(actor=PERMISSIVE, context={"team": team, "instructor": TEACHER}, **MOCK_EXAM)
+    only_permissive = post(actor=PERMISSIVE, **MOCK_EXAM)
+    _, headers = bearer_client(app, client, "provider")
+    statements = read(client, headers)
+    released = statements[statement_id]
+    assert is_pseudonym(released["actor"])
+    team_out = released["context"]["team"]
+    assert team_out["objectType"] == "Group" and team_out["name"] == "班"
+    assert is_pseudonym(team_out["member"][0]) and team_out["member"][1] == TEACHER
+    assert team_out["member"][0] != released["actor"]  # one pseudonym per student
+    assert released["context"]["instructor"] == TEACHER
+    assert statements[only_permissive]["actor"]["account"]["name"] == "stu-perm"
+    (entry,) = audited
+    assert sorted(entry["subjects"]) == ["stu-perm", "stu-strict"]
+
+
+def test_one_subject_s_deny_withholds_the_statement(app, client, post):
+    # tier III to a third party: strict gives aggregate (withheld), permissive pseudonymised
+    about_strict = post(actor=TEACHER, object=STRICT, **STUDY)
+    about_permissive = post(actor=TEACHER, object=PERMISSIVE, **STUDY)
+    both = post(actor=TEACHER, object={"objectType": "Group", "member": [PERMISSIVE, STRICT]}, **STUDY)
+    sub = post(
+        actor=TEACHER,
+        verb={"id": ADL + "verbs/experienced"},
+        object={
+            "objectType": "SubStatement",
+            "actor": STRICT,
+            **STUDY,
+            "object": {"id": "https://kakehashi.example/a"},
+        },
+    )
+    sub_object = post(
+        actor=TEACHER,
+        verb={"id": ADL + "verbs/experienced"},
+        object={"objectType": "SubStatement", "actor": TEACHER, "verb": STUDY["verb"], "object": PERMISSIVE},
+    )
+    _, headers = bearer_client(app, client, "third_party")
+    response = client.get("/xapi/statements?limit=100", headers=headers)
+    statements = {s["id"]: s for s in response.json["statements"]}
+    assert about_strict not in statements and both not in statements and sub not in statements
+    released = statements[about_permissive]
+    assert released["actor"] == TEACHER and is_pseudonym(released["object"])
+    assert released["object"]["objectType"] == "Agent"
+    inner = statements[sub_object]["object"]
+    assert inner["actor"] == TEACHER and is_pseudonym(inner["object"])
+    assert "process.general=3" in response.headers["X-Kakehashi-Withheld"]
+
+
+def test_an_instructor_who_is_a_roster_user_is_a_subject(app, client, post):
+    withheld = post(
+        actor=TEACHER, context={"instructor": STRICT}, object={"id": "https://kakehashi.example/a"}, **STUDY
+    )
+    _, headers = bearer_client(app, client, "third_party")
+    assert withheld not in read(client, headers)
+    _, headers = bearer_client(app, client, "provider")
+    assert read(client, headers)[withheld]["context"]["instructor"] == STRICT
