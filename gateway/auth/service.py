@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+
+from flask import current_app, has_app_context
 
 from gateway.auth.documents import GRANT_TYPES, PROFILE_MODES, ROLES, ApiClient
 from gateway.auth.scopes import grants, parse_scopes
 from gateway.auth.secrets import hash_secret, new_client_id, new_secret, verify_secret
 from gateway.errors import BadRequest, NotFound
+
+# HTTP Basic credentials accepted within the last few seconds, per app (app.extensions):
+# (client id, secret digest) → (accepted at, Principal). Every statement batch would otherwise read
+# the client first. A client disabled, deleted, narrowed or given a new secret in the database
+# is refused (or narrowed) within CLIENT_CACHE_SECONDS (app config KAKEHASHI_CLIENT_CACHE_SECONDS,
+# 0 = no cache); changes made through this module take effect at once in this process.
+CLIENT_CACHE = "kakehashi.accepted_clients"
+CLIENT_CACHE_SECONDS = 5.0
+CLIENT_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -140,17 +153,36 @@ def register_client(
         created_at=datetime.now(UTC),
     )
     client.save(force_insert=client_id is None)
+    _forget_client(client.client_id)
     return IssuedCredentials(client.client_id, secret)
+
+
+def _client_cache() -> tuple[dict, float]:
+    if not has_app_context():
+        return {}, 0.0
+    seconds = current_app.config.get("KAKEHASHI_CLIENT_CACHE_SECONDS", CLIENT_CACHE_SECONDS)
+    return current_app.extensions.setdefault(CLIENT_CACHE, {}), seconds
+
+
+def _forget_client(client_id: str) -> None:
+    cache, _ = _client_cache()
+    for key in [key for key in list(cache) if key[0] == client_id]:
+        cache.pop(key, None)
 
 
 def authenticate_client(client_id: str, secret: str) -> Principal | None:
     """The principal for valid, enabled credentials; None otherwise (never says which part failed)."""
+    cache, seconds = _client_cache()
+    key = (client_id, hash_secret(secret))
+    accepted = cache.get(key)
+    if accepted is not None and time.monotonic() - accepted[0] < seconds:
+        return accepted[1]
     client = ApiClient.objects(client_id=client_id).first()
     if client is None or client.disabled or not client.secret_hash:
         return None
     if not verify_secret(secret, client.secret_hash):
         return None
-    return Principal(
+    principal = Principal(
         client.client_id,
         client.name,
         client.role,
@@ -159,6 +191,11 @@ def authenticate_client(client_id: str, secret: str) -> Principal | None:
         organisation=client.organisation,
         profile_mode=client.profile_mode or "lenient",
     )
+    if seconds > 0:
+        if len(cache) >= CLIENT_CACHE_SIZE:
+            cache.clear()
+        cache[key] = (time.monotonic(), principal)
+    return principal
 
 
 def set_profile_mode(client_id: str, mode: str) -> None:
@@ -167,12 +204,18 @@ def set_profile_mode(client_id: str, mode: str) -> None:
         raise BadRequest(f"profile mode must be one of {', '.join(PROFILE_MODES)}", details={"field": "mode"})
     if not ApiClient.objects(client_id=client_id).update_one(set__profile_mode=mode):
         raise NotFound(f"no client with id {client_id!r}", details={"client_id": client_id})
+    _forget_client(client_id)
 
 
 def remember_xapi_version(principal: Principal, version: str) -> None:
     """Records the xAPI version a client's request named; written only when it changes."""
     if principal.last_xapi_version != version:
         ApiClient.objects(client_id=principal.client_id).update_one(set__last_xapi_version=version)
+        if principal.token_id is None:  # the cached principals of these credentials know it now
+            cache, _ = _client_cache()
+            for key, (accepted_at, cached) in list(cache.items()):
+                if key[0] == principal.client_id:
+                    cache[key] = (accepted_at, dataclasses.replace(cached, last_xapi_version=version))
 
 
 def authenticate_bearer(access_token: str) -> Principal | None:

@@ -19,6 +19,13 @@ class StatementBatch(Document):
     records = ListField(BinaryField(), required=True)  # one BSON document per statement record
     postings = BinaryField(required=True)  # BSON {lookup key: [record positions]}
 
+    @classmethod
+    def ensure_indexes(cls) -> None:
+        super().ensure_indexes()
+        from gateway.lrs.repository import register_awaited_targets
+
+        register_awaited_targets()
+
     meta = {
         "collection": "xapi_statement_batches",
         "auto_create_index": False,

@@ -12,6 +12,12 @@ Mutable per-statement state lives beside the blob: `voided_ids` (statements of t
 later) and `adopted.<statement id>` (lookup values a targeting statement gained from a target that
 arrived after it, see gateway.lrs.targeting).
 
+A statement that targets one not stored yet registers the missing id as *awaited*: a marker
+document (`_id` "awaited:<id>", `ids` [<id>], no records, no keys) in the same collection, so the
+unique `ids` index itself tells the target's writer, atomically with its insert, that earlier
+statements wait for it; an insert that hits no marker needs no look-up for targeting statements.
+Markers are invisible to every read (no `keys`; skipped where batches are read by id or in full).
+
 Shard key for the day a deployment shards: `{_id: "hashed"}` spreads ingest evenly; time-ordered
 queries then fan out and MongoDB merges them by `_id`. A sharded collection cannot enforce the
 unique `ids` index (unique indexes must be prefixed by the shard key), so statement-id uniqueness
@@ -75,6 +81,9 @@ EVERY_BATCH = "*"
 # Statements of one write are split across batches above this blob size (a BSON document holds
 # at most 16 MB, the blob's neighbours included).
 MAX_BLOB_BYTES = 12 * 1024 * 1024
+
+
+AWAITED_PREFIX = "awaited:"
 
 
 class DuplicateStatementIds(Exception):
@@ -209,6 +218,10 @@ def insert(records: list[dict]) -> None:
         raise DuplicateStatementIds() from None
 
 
+def _is_awaited(batch: dict) -> bool:
+    return batch["_id"].startswith(AWAITED_PREFIX)
+
+
 def _records_with_ids(ids: list[str]) -> dict[str, dict]:
     if not ids:
         return {}
@@ -216,8 +229,56 @@ def _records_with_ids(ids: list[str]) -> dict[str, dict]:
     return {
         record["_id"]: record
         for batch in batches().find({"ids": {"$in": ids}}, {"keys": 0})
+        if not _is_awaited(batch)
         for record in _unpack(batch, [index for index, found in enumerate(batch["ids"]) if found in wanted])
     }
+
+
+def await_statements(ids: Iterable[str]) -> list[str]:
+    """Registers `ids` (targets of stored statements, not stored themselves) as awaited. Returns
+    those that were stored meanwhile (their writer saw no marker: the caller links them up); an id
+    already awaited stays awaited."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    markers = [{"_id": AWAITED_PREFIX + statement_id, "ids": [statement_id]} for statement_id in ids]
+    try:
+        batches().insert_many(markers, ordered=False)
+    except BulkWriteError as error:
+        if any(failure["code"] != DUPLICATE_KEY for failure in error.details["writeErrors"]):
+            raise
+        taken = [ids[failure["index"]] for failure in error.details["writeErrors"]]
+        stored = _records_with_ids(taken)
+        return [statement_id for statement_id in taken if statement_id in stored]
+    return []
+
+
+def release_awaited(ids: Iterable[str]) -> list[str]:
+    """Removes the awaited markers of `ids` (their statements are about to be stored); returns the
+    ids that had one (statements stored earlier target them)."""
+    markers = [AWAITED_PREFIX + statement_id for statement_id in ids]
+    if not markers:
+        return []
+    found = [marker["_id"] for marker in batches().find({"_id": {"$in": markers}}, {"_id": 1})]
+    if found:
+        batches().delete_many({"_id": {"$in": found}})
+    return [marker.removeprefix(AWAITED_PREFIX) for marker in found]
+
+
+def register_awaited_targets() -> None:
+    """One-time migration of data stored before awaited markers existed: every target of a stored
+    statement that is not stored itself is registered as awaited."""
+    meta = batches().database[META_COLLECTION]
+    if meta.find_one({"_id": "awaited_markers"}) is not None:
+        return
+    targeting = batches().find(
+        {"keys": {"$gte": "targets=", "$lt": "targets>"}}, {"records": 0, "postings": 0}
+    )
+    keys = {key for batch in targeting for key in batch.get("keys") or () if key.startswith("targets=")}
+    targets = [key.removeprefix("targets=") for key in keys]
+    stored = _records_with_ids(targets)
+    await_statements(sorted(target for target in targets if target not in stored))
+    meta.update_one({"_id": "awaited_markers"}, {"$set": {"registered": True}}, upsert=True)
 
 
 def find_by_ids(ids: Iterable[str]) -> dict[str, dict]:
@@ -320,12 +381,13 @@ def purge_statements(agent_keys: Iterable[str]) -> list[str]:
 
 
 def count_statements() -> int:
-    return sum(len(batch["ids"]) for batch in batches().find({}, {"ids": 1}))
+    return sum(len(batch["ids"]) for batch in batches().find({}, {"ids": 1}) if not _is_awaited(batch))
 
 
 def all_records() -> Iterator[dict]:
     for batch in batches().find({}).sort("_id", pymongo.ASCENDING):
-        yield from _unpack(batch)
+        if not _is_awaited(batch):
+            yield from _unpack(batch)
 
 
 @dataclass(frozen=True)

@@ -126,25 +126,36 @@ RACE_RETRIES = 5
 def _store_new(records: list[dict], ids: list[str]) -> list[dict]:
     """Stores the records whose ids are not stored yet (the others must be the same statements:
     409 otherwise), with what voiding and targeting change in statements already stored. Returns
-    the records stored. The first attempt assumes every id is new (the unique index of statement
-    ids says when one is not); then it looks, and looks again if a concurrent writer got there."""
+    the records stored. The first attempt assumes every id is new and awaited by no stored
+    statement (the unique index of statement ids says when one is stored or awaited); then it
+    looks, and looks again if a concurrent writer got there."""
     existing: dict[str, dict] = {}
-    for attempt in range(RACE_RETRIES):
-        if attempt:
-            existing = repository.find_by_ids(ids)
-        _check_conflicts(records, existing)
-        new_records = [record for record in records if record["_id"] not in existing]
-        stored_targets = targeting.link_targets(new_records)
-        _check_voiding(new_records, targeting.own_verbs(stored_targets))
-        adoptions = targeting.adopt_earlier_targeting(new_records)
-        try:
-            repository.insert(new_records)
-        except repository.DuplicateStatementIds:
-            continue
-        repository.mark_voided([target for target in map(_voided_target, new_records) if target])
-        targeting.apply_adoptions(adoptions)
-        return new_records
-    raise Conflict("the statements were being written concurrently; retry the request")
+    released: list[str] = []  # awaited markers removed for records not stored yet
+    try:
+        for attempt in range(RACE_RETRIES):
+            if attempt:
+                existing = repository.find_by_ids(ids)
+            _check_conflicts(records, existing)
+            new_records = [record for record in records if record["_id"] not in existing]
+            stored_targets = targeting.link_targets(new_records)
+            _check_voiding(new_records, targeting.own_verbs(stored_targets))
+            adoptions = []
+            if attempt:
+                released += targeting.release_awaited(new_records)
+                adoptions = targeting.adopt_earlier_targeting(new_records)
+            try:
+                repository.insert(new_records)
+            except repository.DuplicateStatementIds:
+                continue
+            released = []
+            repository.mark_voided([target for target in map(_voided_target, new_records) if target])
+            targeting.apply_adoptions(adoptions)
+            targeting.await_missing_targets(new_records, stored_targets)
+            return new_records
+        raise Conflict("the statements were being written concurrently; retry the request")
+    finally:
+        if released:  # not stored after all: the statements targeting them still wait
+            targeting.restore_awaited(released)
 
 
 def _check_conflicts(records: list[dict], existing: dict[str, dict]) -> None:

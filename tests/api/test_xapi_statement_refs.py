@@ -126,3 +126,53 @@ def test_a_statement_ref_in_context_does_not_count(client, xapi_headers):
     [passed] = _post(client, xapi_headers, statement(verb=PASSED, object=TRAINING))
     _post(client, xapi_headers, statement(verb=CONFIRMED, context={"statement": _ref(passed)}))
     assert _ids(client, xapi_headers, activity=TRAINING["id"]) == [passed]
+
+
+def test_an_awaited_target_is_invisible_until_it_arrives(app, client, xapi_headers):
+    from gateway.lrs import repository
+
+    target = str(uuid.uuid4())
+    _post(client, xapi_headers, statement(verb=CONFIRMED, object=_ref(target)))
+    with app.app_context():
+        assert repository.count_statements() == 1
+        assert repository.find_by_ids([target]) == {}
+        assert [record["_id"] for record in repository.all_records()] != [target]
+    by_id = client.get("/xapi/statements", query_string={"statementId": target}, headers=xapi_headers)
+    assert by_id.status_code == 404
+    _post(client, xapi_headers, {"id": target, **statement(verb=PASSED, object=TRAINING)})
+    with app.app_context():
+        assert repository.count_statements() == 2
+        assert repository.release_awaited([target]) == []  # the marker went with the insert
+
+
+def test_a_rejected_batch_keeps_its_targets_awaited(client, xapi_headers):
+    target, taken = str(uuid.uuid4()), str(uuid.uuid4())
+    [noted] = _post(client, xapi_headers, statement(verb=CONFIRMED, object=_ref(target)))
+    _post(client, xapi_headers, {"id": taken, **statement(verb=PASSED)})
+    conflicting = [
+        {"id": target, **statement(verb=PASSED, object=TRAINING)},
+        {"id": taken, **statement(verb=CONFIRMED)},
+    ]
+    assert client.post("/xapi/statements", json=conflicting, headers=xapi_headers).status_code == 409
+    _post(client, xapi_headers, {"id": target, **statement(verb=PASSED, object=TRAINING)})
+    assert _ids(client, xapi_headers, activity=TRAINING["id"]) == [target, noted]
+
+
+def test_a_target_stored_while_it_was_being_awaited_links_up(app, client, xapi_headers):
+    """The race: the target's writer saw no marker yet; the registration finds it stored."""
+    from gateway.lrs import repository
+    from gateway.lrs.targeting import service as targeting
+
+    target = str(uuid.uuid4())
+    [voiding] = _post(client, xapi_headers, statement(verb=VOIDED, object=_ref(target)))
+    [noted] = _post(client, xapi_headers, statement(verb=CONFIRMED, object=_ref(target)))
+    with app.app_context():
+        assert repository.release_awaited([target]) == [target]  # as if not registered yet
+    _post(client, xapi_headers, {"id": target, **statement(verb=PASSED, object=TRAINING)})
+    assert _ids(client, xapi_headers, activity=TRAINING["id"]) == [target]  # not linked yet
+    with app.app_context():
+        assert repository.await_statements([target]) == [target]
+        targeting.link_arrived([target])
+    assert _ids(client, xapi_headers, activity=TRAINING["id"]) == [noted, voiding]
+    voided = client.get("/xapi/statements", query_string={"voidedStatementId": target}, headers=xapi_headers)
+    assert voided.status_code == 200

@@ -22,6 +22,20 @@ def find_targeting(ids: Iterable[str]) -> list[dict]:
     return repository.find_targeting(ids)
 
 
+def await_targets(ids: Iterable[str]) -> list[str]:
+    """Registers targets not stored yet as awaited; returns those stored meanwhile."""
+    return repository.await_statements(ids)
+
+
+def release_awaited(ids: Iterable[str]) -> list[str]:
+    """Removes the awaited markers of statements about to be stored; returns the ids that had one."""
+    return repository.release_awaited(ids)
+
+
+def mark_voided(ids: list[str]) -> None:
+    repository.mark_voided(ids)
+
+
 def extend_targeting(extensions: list[tuple[str, dict[str, list], list[str]]]) -> None:
     """For each (target id, lookup values, chain): every statement whose chain holds the target
     gains those lookup values and that chain."""

@@ -12,7 +12,13 @@ query and no $or. since, until and limit apply to the targeting statement itself
 requires, because `stored` is its own. Targets count whether voided or not (a voiding statement is
 found through the statement it voids). When a target arrives after the statements that target it,
 they gain its values then; and it is stored voided if one of them voided it (a voiding statement
-"SHOULD NOT* be rejected" for its target not being present, Data 2.3.2)."""
+"SHOULD NOT* be rejected" for its target not being present, Data 2.3.2).
+
+Such forward references are rare, so a write does not look for them: a statement whose target is
+missing registers that target as awaited after it is stored (gateway.lrs.repository), and the
+target's own insert then fails on the unique statement-id index, which sends its writer through
+the look-up (release_awaited, adopt_earlier_targeting). A target stored between the two steps is
+seen by the registration, which links it up itself (link_arrived)."""
 
 from __future__ import annotations
 
@@ -92,6 +98,52 @@ def adopt_earlier_targeting(records: list[dict]) -> list[tuple[str, dict[str, li
         )
         for target in targeted
     ]
+
+
+def await_missing_targets(records: list[dict], stored: dict[str, dict]) -> None:
+    """After insert: registers the targets of the new `records` that are neither stored (`stored`,
+    from link_targets) nor among them as awaited, and links up those stored meanwhile."""
+    batch = {record["_id"] for record in records}
+    missing = {target_of(record["statement"]) for record in records} - {None} - batch - stored.keys()
+    link_arrived(repository.await_targets(sorted(missing)))
+
+
+def link_arrived(ids: list[str]) -> None:
+    """Statements `ids` were stored without their writer seeing they were awaited: the stored
+    statements targeting them gain their values and chains, and are voided by them if so."""
+    if not ids:
+        return
+    arrived = repository.find(ids)
+    apply_adoptions(
+        [
+            (
+                target,
+                {name: lookup_values(record, name) for name in LOOKUP_FIELDS},
+                list(record.get("targets") or []),
+            )
+            for target, record in arrived.items()
+        ]
+    )
+    repository.mark_voided(
+        [
+            statement["targets"][0]
+            for statement in repository.find_targeting(arrived)
+            if _own_verb(statement) == VOIDED_VERB
+            and statement["targets"][0] in arrived
+            and _own_verb(arrived[statement["targets"][0]]) != VOIDED_VERB
+        ]
+    )
+
+
+def release_awaited(records: list[dict]) -> list[str]:
+    """Before an insert that met a stored or awaited id: removes the markers of the new records
+    (look-ups follow: adopt_earlier_targeting); returns the ids that had one."""
+    return repository.release_awaited([record["_id"] for record in records])
+
+
+def restore_awaited(ids: list[str]) -> None:
+    """Markers released for statements that were not stored after all: registered again."""
+    link_arrived(repository.await_targets(ids))
 
 
 def apply_adoptions(adoptions: list[tuple[str, dict[str, list], list[str]]]) -> None:
