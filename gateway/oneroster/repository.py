@@ -278,6 +278,7 @@ class GenerationBuilder:
         self.replaced: dict[str, set[str]] = {}
         self.pending: dict[str, list] = {}
         self.written = 0  # records inserted so far
+        self.switched = False
         self.failure: BaseException | None = None
         self.queue: queue.Queue | None = None
         self.writer: threading.Thread | None = None
@@ -372,6 +373,7 @@ class GenerationBuilder:
                 {"$set": {f"collections.{entity}": target.name for entity, target in self.staged.items()}},
                 upsert=True,
             )
+            self.switched = True
         except BaseException:
             self.abandon()
             raise
@@ -382,7 +384,10 @@ class GenerationBuilder:
                 index_entity(entity, self.db[self.live[entity]])
 
     def abandon(self) -> None:
-        """Drops what was staged (the live roster is untouched)."""
+        """Drops what was staged (the live roster is untouched); nothing once switched (the staged
+        collections are the live ones then)."""
+        if self.switched:
+            return
         if self.writer is not None:
             self.failure = self.failure or RuntimeError("generation abandoned")
             self.queue.put(None)
