@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     from gateway.lrs.xapi_documents import views as document_views
     from gateway.oneroster import views as oneroster_views
     from gateway.policy import audit_views, consent_views, explain_views, rights_views
+    from gateway.reports import views as report_views
     from gateway.units import views as unit_views
 
     app = Flask(__name__)
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(document_views.blp)
     api.register_blueprint(activity_views.blp)
     api.register_blueprint(unit_views.blp)
+    api.register_blueprint(report_views.blp)
     for blueprint in (
         consent_views.blp,
         consent_views.me_blp,
