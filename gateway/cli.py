@@ -119,6 +119,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
                     )
                     click.echo(f"    {client['name']:<28} {client['client_id']} / {secret}")
                 _echo_demo_logins(base)
+                _echo_demo_reports(base)
             click.echo("Press Ctrl-C to stop.", err=True)
             sys.stdout.flush()
             waitress_serve(app, host=host, port=port, threads=threads, ident="kakehashi", _quiet=True)
@@ -137,6 +138,17 @@ def _echo_demo_logins(base: str) -> None:
     for login in demo_logins(build_roster()):
         who = login["role"] + ("" if login["for"] == login["username"] else f" of {login['for']}")
         click.echo(f"    {who:<28} {login['username']} / {login['password']}")
+
+
+def _echo_demo_reports(base: str) -> None:
+    from gateway.demo.roster import build_roster
+    from gateway.demo.seed import demo_reports
+
+    click.echo(
+        "  reports       monthly class report (scope reports.read; details: …/monthly/students?month=)"
+    )
+    for report in demo_reports(build_roster()):
+        click.echo(f"    {report['title']:<18} {base}{report['path']}  ({report['client_id']})")
 
 
 def _start_demo_loading(app) -> None:

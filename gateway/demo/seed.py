@@ -21,7 +21,13 @@ from gateway.lrs.versions import XAPI_2_0_0
 # Bump when the generated data changes, so existing demo databases load the new set.
 DEMO_DATA_VERSION = 2  # 2: statements stored in batches (xapi_statement_batches)
 BATCH_SIZE = 500
-SCHOOL_SCOPES = "statements/write statements/read state profile https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
+SCHOOL_SCOPES = (
+    "statements/write statements/read state profile reports.read "
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"
+)
+# The month the demo's monthly class report shows first: the statements run from September to
+# November 2026, and October has the 中間考査 as well as a 模試-free month of study.
+DEMO_REPORT_MONTH = "2026-10"
 # The demo student app: a public OAuth2 client (no secret, PKCE S256) redirecting to a loopback URI
 # (RFC 8252 §7.3), and the roster users who log in at /oauth/authorize with a printed password.
 DEMO_STUDENT_APP_ID = "demo-student-app"
@@ -92,6 +98,20 @@ class SeedSummary:
         lines = ["Demo data loaded:"]
         lines += [f"  {name:<32} {count:>7,}" for name, count in self.counts.items()]
         return lines
+
+
+def demo_reports(roster: DemoRoster) -> list[dict]:
+    """The monthly class report of each school's first 数学Ⅰ class, and who may read it."""
+    reports = []
+    for number, school in enumerate(roster.schools(), start=1):
+        klass = next(
+            c
+            for c in roster.classes
+            if c["schoolSourcedId"] == school["sourcedId"] and c["title"].endswith("数学Ⅰ")
+        )
+        path = f"/reports/classes/{klass['sourcedId']}/monthly?month={DEMO_REPORT_MONTH}"
+        reports.append({"title": klass["title"], "path": path, "client_id": f"demo-school-{number}"})
+    return reports
 
 
 def demo_logins(roster: DemoRoster) -> list[dict]:
