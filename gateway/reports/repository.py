@@ -33,11 +33,18 @@ def statements_of(students: list[dict]) -> dict[str, list[dict]]:
     """Per student sourcedId, the statements the student is the actor of (not voided), oldest
     stored first: one read of the LRS for the whole class."""
     owner: dict[str, str] = {}
+    pages: dict[str, str] = {}  # home org → homePage: one look-up per org, not per student
     for user in students:
-        for agent in identity.agents_for_user(user):
-            key = agent_key(agent)
-            if key:
-                owner[key] = user["_id"]
+        org = identity.home_org_id(user)
+        agents = []
+        if org is not None:
+            if org not in pages:
+                pages[org] = identity.home_page(org)
+            agents.append(identity.account_agent(user["_id"], pages[org]))
+        if user.get("email"):  # as identity.agents_for_user: the mbox is the same person
+            agents.append({"mbox": f"mailto:{user['email']}"})
+        for agent in agents:
+            owner[agent_key(agent)] = user["_id"]
     found: dict[str, list[dict]] = {user["_id"]: [] for user in students}
     for record in lrs_repository.records_of_agents(owner):
         statement = record["statement"]
