@@ -113,24 +113,62 @@ def create_client(data_dir: Path) -> tuple[str, str]:
     return credentials["client_id"], credentials["client_secret"]
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc (None where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU milliseconds per 100 statements the gateway, the store and this client spend on a phase:
+    where the time of a statement goes (the store and the gateway each get at most one core)."""
+
+    def __init__(self, processes: dict[str, int | None]):
+        self.processes = processes
+
+    def __enter__(self):
+        self.started = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+        self.client_started = time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.used = {
+            name: None if self.started[name] is None else cpu_seconds(pid) - self.started[name]
+            for name, pid in self.processes.items()
+        }
+        self.used["benchmark_client"] = time.process_time() - self.client_started
+
+    def per_100(self, statements: int) -> dict:
+        return {
+            name: None if used is None else round(used * 1000 * 100 / statements, 1)
+            for name, used in self.used.items()
+        }
+
+
 def ingest(base: str, auth, statements: list[dict], batch: int, threads: int) -> dict:
-    batches = [statements[i : i + batch] for i in range(0, len(statements), batch)]
+    # Bodies are encoded before the clock starts, as the raw floor's documents are: the client's
+    # CPU is not the gateway's to pay for on a 2-core machine.
+    bodies = [json.dumps(statements[i : i + batch]).encode() for i in range(0, len(statements), batch)]
     local = threading.local()
     failures = []
 
-    def send(chunk):
+    def send(body):
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
             session.auth = auth
             session.headers["X-Experience-API-Version"] = "2.0.0"
-        response = session.post(f"{base}/xapi/statements", json=chunk, timeout=120)
+            session.headers["Content-Type"] = "application/json"
+        response = session.post(f"{base}/xapi/statements", data=body, timeout=120)
         if response.status_code != 200:
             failures.append(response.status_code)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(send, batches))
+        list(pool.map(send, bodies))
     elapsed = time.perf_counter() - started
     return {
         "statements": len(statements),
@@ -249,6 +287,7 @@ def main() -> None:
     options = parser.parse_args()
 
     statements = generate_statements(options.statements)
+    load_before = [round(value, 2) for value in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="kakehashi-bench-") as directory:
         data_dir = Path(directory)
         port = free_port()
@@ -256,12 +295,18 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             auth = create_client(data_dir)
-            uri = json.loads((data_dir / "embedded-db.json").read_text())["uri"]
+            state = json.loads((data_dir / "embedded-db.json").read_text())
+            uri = state["uri"]
+            processes = {"gateway": gateway.pid, "store": state.get("pid")}
             floor = raw_insert_rate(uri, statements, options.batch, options.threads, with_indexes=False)
-            indexed_floor = raw_insert_rate(
-                uri, statements, options.batch, options.threads, with_indexes=True
-            )
-            ingested = ingest(base, auth, statements, options.batch, options.threads)
+            with CpuMeter(processes) as raw_cpu:
+                indexed_floor = raw_insert_rate(
+                    uri, statements, options.batch, options.threads, with_indexes=True
+                )
+            indexed_floor["cpu_ms_per_100_statements"] = raw_cpu.per_100(len(statements))
+            with CpuMeter(processes) as ingest_cpu:
+                ingested = ingest(base, auth, statements, options.batch, options.threads)
+            ingested["cpu_ms_per_100_statements"] = ingest_cpu.per_100(len(statements))
             queries = time_queries(base, auth, statements, options.repeats)
         finally:
             gateway.terminate()
@@ -269,7 +314,12 @@ def main() -> None:
     report = {
         "benchmark": "lrs_ingest_query",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "load_average_before": load_before,
+            "load_average_after": [round(value, 2) for value in os.getloadavg()],
+        },
         "store": "embedded SecantusDB",
         "ingest": ingested,
         "raw_insert_many": floor,

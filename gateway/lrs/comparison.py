@@ -24,9 +24,10 @@ def _truncate_duration(duration: str) -> str:
     return duration[: match.start()] + f"{int(match['whole'])}.{hundredths}S"
 
 
-def _normalise(statement: dict) -> dict:
+def _normalise(statement: dict, *, normalised: bool = False) -> dict:
     # What the LRS rewrites when storing (context activity arrays, UTC timestamps) is not a difference.
-    statement = normalise_statement(statement)
+    if not normalised:
+        statement = normalise_statement(statement)
     comparable = {key: value for key, value in statement.items() if key not in LRS_SET_PROPERTIES}
     result = comparable.get("result")
     if isinstance(result, dict) and isinstance(result.get("duration"), str):
@@ -39,9 +40,10 @@ def _normalise(statement: dict) -> dict:
     return comparable
 
 
-def comparison_digest(statement: dict) -> str:
-    """Equal for equivalent statements."""
-    return hashlib.sha256(orjson.dumps(_normalise(statement), option=orjson.OPT_SORT_KEYS)).hexdigest()
+def comparison_digest(statement: dict, *, normalised: bool = False) -> str:
+    """Equal for equivalent statements (`normalised`: already as normalise_statement returns it)."""
+    comparable = _normalise(statement, normalised=normalised)
+    return hashlib.sha256(orjson.dumps(comparable, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def equivalent(first: dict, second: dict) -> bool:

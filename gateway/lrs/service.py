@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ def authority_for(principal: Principal, homepage: str) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=256)  # a batch's statements share one `stored`
 def iso_timestamp(moment: datetime) -> str:
     """The form in which the LRS writes times: UTC, millisecond precision, with "Z"."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -69,7 +71,9 @@ def prepare_record(statement: dict, stored: datetime, context: WriteContext) -> 
     """The record the LRS stores for one valid statement (also what the benchmark's raw floor
     inserts)."""
     statement = normalise_statement(statement)
-    digest = comparison_digest({key: value for key, value in statement.items() if key != "id"})
+    digest = comparison_digest(
+        {key: value for key, value in statement.items() if key != "id"}, normalised=True
+    )
     statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
     statement.setdefault("timestamp", iso_timestamp(stored))
     statement["stored"] = iso_timestamp(stored)
