@@ -1,21 +1,31 @@
 """The release policy engine: a pure decision over (recipient, scopes, subject, category, field).
 
-No Flask, no database: the caller (gateway.policy.release) brings the subject's security profile
-and the subject's active consents to this recipient. Channels: the school-mediated rule always
-applies; an active consent of the subject to this recipient covering the category (and the
-recipient's registered purpose, when it has one) adds the consent-channel rule; the more revealing
-of the allowed forms wins.
+No Flask, no database: the caller (gateway.policy.release) brings the subject's security profile,
+the subject's org chain and the subject's active consents to this recipient. Channels: the
+school-mediated rule always applies; an active consent of the subject to this recipient covering
+the category (and the recipient's registered purpose, when it has one) adds the consent-channel
+rule; the more revealing of the allowed forms wins.
+
+The school channel of a `school` or `board` recipient reaches its own students only: its cell
+applies when the recipient's organisation is in the subject's org chain (home org, parent orgs:
+the school for a school, the board for a board); for any other subject the school channel gives
+`deny` (rule `…:school:outside-organisation`). A consent of the student to that recipient still
+applies either way. A school or board client registered without an organisation is not tied to
+one school or board (clients registered before organisations existed, deployment-wide
+administration clients): its school channel is not bound, as before this rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 # Forms from least to most revealing.
 FORMS = ("deny", "aggregate", "pseudonymised", "identified")
 REVEALING = {form: rank for rank, form in enumerate(FORMS)}
 ROLES = ("school", "board", "provider", "third_party", "student_app")
+# roles whose school-mediated channel reaches only the subjects under their own organisation
+ORGANISATION_BOUND_ROLES = frozenset({"school", "board"})
 CHANNELS = ("school", "consent")
 
 
@@ -94,10 +104,13 @@ def decide(
     field: str | None = None,
     consents: Iterable[Grant] = (),
     required_scopes: Mapping[str, frozenset[str]] | None = None,
+    subject_orgs: Collection[str] = (),
 ) -> Decision:
     """The form in which `category` data (`field` of it, if given) about `subject` may go to
     `recipient`. `profile` is the subject's board's profile (None with no subject: data about no
-    roster user is released per scope, as the scope check before this already decided)."""
+    roster user is released per scope, as the scope check before this already decided).
+    `subject_orgs`: the subject's org chain (home org, its parent, ...), which decides whether a
+    school or board recipient's school channel reaches the subject (see the module docstring)."""
     needed = (required_scopes or {}).get(category)
     if needed and not (needed & set(scopes)):
         return Decision("deny", f"scope:{'|'.join(sorted(needed))}", category=category, field=field)
@@ -105,8 +118,10 @@ def decide(
         return Decision("identified", NOT_A_SUBJECT, category=category, field=field)
     tier = profile.categories[category]
     role = recipient.role if recipient.role in ROLES else "third_party"
-    form = profile.forms[(tier, role, "school")]
-    rule = f"{profile.name}:{tier}:{role}:school"
+    if role in ORGANISATION_BOUND_ROLES and not serves(recipient, subject_orgs):
+        form, rule = "deny", f"{profile.name}:{tier}:{role}:school:outside-organisation"
+    else:
+        form, rule = profile.forms[(tier, role, "school")], f"{profile.name}:{tier}:{role}:school"
     consent_id = None
     for grant in consents:
         if category not in grant.categories:
@@ -125,6 +140,12 @@ def decide(
         field=field,
         min_group_size=profile.min_group_size if form == "aggregate" else None,
     )
+
+
+def serves(recipient: Recipient, subject_orgs: Collection[str]) -> bool:
+    """Whether the subject is under the recipient's organisation (its own student); a recipient
+    without an organisation is bound to none."""
+    return recipient.organisation is None or recipient.organisation in subject_orgs
 
 
 def least_revealing(decisions: Iterable[Decision]) -> Decision | None:

@@ -34,7 +34,17 @@ from flask import Flask, current_app, g, has_request_context, request
 from gateway.auth.service import Principal
 from gateway.errors import Forbidden, NotFound
 from gateway.policy.catalog import Catalog, load_catalog
-from gateway.policy.engine import REVEALING, ROLES, Decision, Grant, Recipient, decide, least_revealing
+from gateway.policy.engine import (
+    ORGANISATION_BOUND_ROLES,
+    REVEALING,
+    ROLES,
+    Decision,
+    Grant,
+    Recipient,
+    decide,
+    least_revealing,
+    serves,
+)
 from gateway.policy.profiles import ProfileSet, load_profiles
 from gateway.policy.pseudonyms import load_key, pseudonymous_agent
 from gateway.policy.subjects import Subject, SubjectDirectory
@@ -136,6 +146,7 @@ class ReleaseBatch:
             policy.purpose_of(principal.client_id),
         )
         self.subjects = {subject.sourced_id: subject for subject in subjects}
+        self._bound = self.recipient.role in ORGANISATION_BOUND_ROLES
         self._consents: dict[str, list[Grant]] | None = None
         self.record = record
         self.decisions: dict[tuple, Decision] = {}
@@ -160,13 +171,16 @@ class ReleaseBatch:
             }
         return self._consents
 
-    def _consent_may_matter(self, profile, category: str) -> bool:
+    def _consent_may_matter(self, profile, category: str, served: bool) -> bool:
         role = self.recipient.role if self.recipient.role in ROLES else "third_party"
         tier = profile.categories[category]
-        return (
-            REVEALING[profile.forms[(tier, role, "consent")]]
-            > REVEALING[profile.forms[(tier, role, "school")]]
-        )
+        school = profile.forms[(tier, role, "school")] if served else "deny"
+        return REVEALING[profile.forms[(tier, role, "consent")]] > REVEALING[school]
+
+    def served(self, subject: Subject) -> bool:
+        """Whether the recipient's school channel reaches `subject` (engine.serves): always for
+        roles not bound to an organisation."""
+        return self._bound is False or serves(self.recipient, subject.orgs)
 
     def profile_of(self, subject: Subject):
         found = self._profiles.get(subject.codes)
@@ -178,11 +192,14 @@ class ReleaseBatch:
         # decisions depend on the profile, the category, the field and the consents only: shared by
         # every subject of a page alike (a 100-statement page makes a handful of engine calls)
         profile = self.profile_of(subject)
-        matters = self._matters.get((profile.name, category))
+        served = self.served(subject)
+        matters = self._matters.get((profile.name, category, served))
         if matters is None:
-            matters = self._matters[(profile.name, category)] = self._consent_may_matter(profile, category)
+            matters = self._matters[(profile.name, category, served)] = self._consent_may_matter(
+                profile, category, served
+            )
         grants = tuple(self.consents.get(subject.sourced_id, ())) if matters else ()
-        key = (profile.name, category, field_name, grants)
+        key = (profile.name, category, field_name, grants, served)
         found = self.decisions.get(key)
         if found is None:
             found = decide(
@@ -193,6 +210,7 @@ class ReleaseBatch:
                 category,
                 field_name,
                 grants,
+                subject_orgs=subject.orgs,
             )
             self.decisions[key] = found
         self.by_subject.add((subject.sourced_id, key))

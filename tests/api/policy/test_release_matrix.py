@@ -2,7 +2,10 @@
 security profiles, through real HTTP requests with real OAuth2 bearer tokens (client_credentials).
 
 Two students: one under board 220001 (strict profile), one under a board given the permissive
-profile. Each has one statement per statement category (tiers I–III) and roster records (kana,
+profile. School and board clients are run as the school/board of one student (so the other is
+another school's), and without an organisation: their school channel reaches their own students
+only (another school's student is `deny` by that channel, a consent still applies); a client
+without an organisation is bound to none. Each has one statement per statement category (tiers I–III) and roster records (kana,
 contact, demographics). Expected forms are read from the profile files here, independently of the
 engine, and no response may hold a field the profile forbids.
 """
@@ -28,20 +31,52 @@ ROLES = ("school", "board", "provider", "third_party", "student_app")
 STATES = ("none", "active", "revoked", "expired")
 STRICT_BOARD, PERMISSIVE_BOARD = "220001", "990001"
 STUDENTS = {"stu-strict": ("S1", "strict"), "stu-perm": ("S2", "permissive")}
+ORG_CHAINS = {"stu-strict": ("S1", "B1"), "stu-perm": ("S2", "B2")}
+# the recipients of the matrix: (role, the client's organisation); school and board clients as the
+# organisation of one student and of the other (own vs other school), and with none
+RECIPIENTS = [
+    ("school", "S1"), ("school", "S2"), ("school", None),
+    ("board", "B1"), ("board", "B2"), ("board", None),
+    ("provider", None), ("third_party", None), ("student_app", None),
+]  # fmt: skip
 OR12 = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
 READ_SCOPES = f"statements/read {OR12}roster.readonly {OR12}roster-demographics.readonly"
 
 # (verb, activity type, activity extensions, result extensions) → category; fields with their own
 STATEMENT_KINDS = {
-    "assessment.periodic-test": (ADL + "verbs/scored", ADL + "activities/assessment", {EXAM_KIND: "periodic"}, {}),
-    "assessment.mock-exam": (ADL + "verbs/scored", ADL + "activities/assessment", {EXAM_KIND: "mock"}, {DEVIATION: 55.0}),
+    "assessment.periodic-test": (
+        ADL + "verbs/scored",
+        ADL + "activities/assessment",
+        {EXAM_KIND: "periodic"},
+        {},
+    ),
+    "assessment.mock-exam": (
+        ADL + "verbs/scored",
+        ADL + "activities/assessment",
+        {EXAM_KIND: "mock"},
+        {DEVIATION: 55.0},
+    ),
     "process.study-time": (ADL + "verbs/experienced", V + "activity-types/curriculum-unit", {}, {}),
-    "process.achievement": (ADL + "verbs/progressed", V + "activity-types/curriculum-unit", {}, {ACHIEVEMENT: 0.5}),
+    "process.achievement": (
+        ADL + "verbs/progressed",
+        V + "activity-types/curriculum-unit",
+        {},
+        {ACHIEVEMENT: 0.5},
+    ),
     "process.backtracking": (V + "verbs/backtracked", V + "activity-types/curriculum-unit", {}, {}),
-    "process.coaching-session": (ADL + "verbs/attended", ADL + "activities/meeting", {}, {NOTE: "数学の復習を提案"}),
+    "process.coaching-session": (
+        ADL + "verbs/attended",
+        ADL + "activities/meeting",
+        {},
+        {NOTE: "数学の復習を提案"},
+    ),
     "process.learning-alert": (V + "verbs/was-flagged", V + "activity-types/learning-alert", {}, {}),
 }
-FIELD_CATEGORIES = {NOTE: "process.coaching-note", DEVIATION: "assessment.mock-exam", ACHIEVEMENT: "process.achievement"}
+FIELD_CATEGORIES = {
+    NOTE: "process.coaching-note",
+    DEVIATION: "assessment.mock-exam",
+    ACHIEVEMENT: "process.achievement",
+}
 RANK = {"deny": 0, "aggregate": 1, "pseudonymised": 2, "identified": 3}
 
 
@@ -52,10 +87,17 @@ def profile(name: str) -> dict:
 PROFILES = {"strict": profile("strict"), "permissive": profile("permissive")}
 
 
-def expected_form(profile_name: str, role: str, category: str, consent_active: bool) -> str:
+def serves(role: str, organisation: str | None, student: str) -> bool:
+    """Whether the recipient's school channel reaches the student (own school / board)."""
+    return role not in ("school", "board") or organisation is None or organisation in ORG_CHAINS[student]
+
+
+def expected_form(
+    profile_name: str, role: str, category: str, consent_active: bool, served: bool = True
+) -> str:
     data = PROFILES[profile_name]
     cell = data["forms"][data["categories"][category]][role]
-    form = cell["school"]
+    form = cell["school"] if served else "deny"
     if consent_active and RANK[cell["consent"]] > RANK[form]:
         form = cell["consent"]
     return form
@@ -91,7 +133,13 @@ def seed(app) -> None:
                     "familyName": "山田",
                     "email": f"{sid}@example.jp",
                     "metadata": {"jp.kanaGivenName": "ハナコ", "jp.kanaFamilyName": "ヤマダ"},
-                    "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": school, "type": "org"}}],
+                    "roles": [
+                        {
+                            "roleType": "primary",
+                            "role": "student",
+                            "org": {"sourcedId": school, "type": "org"},
+                        }
+                    ],
                     "primaryOrg": {"sourcedId": school, "type": "org"},
                 }
                 for sid, (school, _) in STUDENTS.items()
@@ -148,11 +196,11 @@ def world(app, client, make_credentials):
     return {"sent": sent, "stranger": stranger["id"]}
 
 
-def bearer_client(app, client, role: str) -> tuple[str, dict]:
+def bearer_client(app, client, role: str, organisation: str | None = None) -> tuple[str, dict]:
     from gateway.auth.service import register_client
 
     with app.app_context():
-        issued = register_client(f"matrix {role}", role, READ_SCOPES)
+        issued = register_client(f"matrix {role}", role, READ_SCOPES, organisation=organisation)
     response = client.post(
         "/oauth/token",
         data={"grant_type": "client_credentials", "scope": READ_SCOPES},
@@ -178,11 +226,22 @@ def set_consent(app, client_id: str, state: str) -> list[str]:
                 granted_by_role="student",
                 recipient_client_id=client_id,
                 purpose="learning-support",
-                categories=[*STATEMENT_KINDS, "process.coaching-note", "roster.identity", "roster.kana", "roster.contact", "roster.demographics"],
+                categories=[
+                    *STATEMENT_KINDS,
+                    "process.coaching-note",
+                    "roster.identity",
+                    "roster.kana",
+                    "roster.contact",
+                    "roster.demographics",
+                ],
                 valid_from=now - timedelta(days=1),
                 valid_until=now + timedelta(days=30),
             )
-            consent_id = receipt.get("kakehashi", {}).get("id") or receipt.get("id") or receipt["record_header"]["record_id"]
+            consent_id = (
+                receipt.get("kakehashi", {}).get("id")
+                or receipt.get("id")
+                or receipt["record_header"]["record_id"]
+            )
             ids.append(consent_id)
             if state == "revoked":
                 revoke_consent(consent_id, by=student)
@@ -199,7 +258,7 @@ def get_all_statements(client, headers) -> tuple[list[dict], object]:
     return response.json["statements"], response
 
 
-def check_statements(statements, world, role: str, consent_active) -> dict:
+def check_statements(statements, world, role: str, consent_active, organisation: str | None = None) -> dict:
     """`consent_active`: True/False for every student, or the set of students with an active consent."""
     seen = {s["id"]: s for s in statements}
     assert world["stranger"] in seen and NOTE in seen[world["stranger"]]["result"]["extensions"]
@@ -207,7 +266,8 @@ def check_statements(statements, world, role: str, consent_active) -> dict:
     for statement_id, (student, category) in world["sent"].items():
         profile_name = STUDENTS[student][1]
         active = student in consent_active if isinstance(consent_active, set) else consent_active
-        whole = expected_form(profile_name, role, category, active)
+        served = serves(role, organisation, student)
+        whole = expected_form(profile_name, role, category, active, served)
         if RANK[whole] < RANK["pseudonymised"]:
             assert statement_id not in seen, (profile_name, role, category, whole)
             withheld += 1
@@ -218,7 +278,7 @@ def check_statements(statements, world, role: str, consent_active) -> dict:
         for iri, field_category in FIELD_CATEGORIES.items():
             if iri not in STATEMENT_KINDS[category][3]:
                 continue
-            field_form = expected_form(profile_name, role, field_category, active)
+            field_form = expected_form(profile_name, role, field_category, active, served)
             if RANK[field_form] < RANK["pseudonymised"]:
                 assert iri not in extensions, (profile_name, role, category, iri, field_form)
             else:
@@ -234,40 +294,48 @@ def check_statements(statements, world, role: str, consent_active) -> dict:
     return {"withheld": withheld}
 
 
-def check_users(client, headers, role: str, consent_active: bool) -> None:
+def check_users(client, headers, role: str, consent_active: bool, organisation: str | None = None) -> None:
     response = client.get("/ims/oneroster/rostering/v1p2/users", headers=headers)
     assert response.status_code == 200, response.json
     users = {user["sourcedId"]: user for user in response.json["users"]}
     for student, (_, profile_name) in STUDENTS.items():
-        identity = expected_form(profile_name, role, "roster.identity", consent_active)
+        served = serves(role, organisation, student)
+        identity = expected_form(profile_name, role, "roster.identity", consent_active, served)
         if identity != "identified":
             assert student not in users
             continue
         user = users[student]
-        kana = expected_form(profile_name, role, "roster.kana", consent_active) == "identified"
-        contact = expected_form(profile_name, role, "roster.contact", consent_active) == "identified"
+        kana = expected_form(profile_name, role, "roster.kana", consent_active, served) == "identified"
+        contact = expected_form(profile_name, role, "roster.contact", consent_active, served) == "identified"
         assert ("jp.kanaGivenName" in (user.get("metadata") or {})) is kana
         assert ("email" in user) is contact
     response = client.get("/ims/oneroster/rostering/v1p2/demographics", headers=headers)
     assert response.status_code == 200
     released = {record["sourcedId"] for record in response.json["demographics"]}
     for student, (_, profile_name) in STUDENTS.items():
-        allowed = expected_form(profile_name, role, "roster.demographics", consent_active) == "identified"
-        assert (student in released) is allowed, (profile_name, role)
+        served = serves(role, organisation, student)
+        allowed = (
+            expected_form(profile_name, role, "roster.demographics", consent_active, served) == "identified"
+        )
+        assert (student in released) is allowed, (profile_name, role, organisation)
 
 
 @pytest.mark.parametrize("state", STATES)
-@pytest.mark.parametrize("role", ROLES)
-def test_decision_matrix(app, client, world, role, state):
-    client_id, headers = bearer_client(app, client, role)
+@pytest.mark.parametrize(
+    ("role", "organisation"), RECIPIENTS, ids=[f"{r}-{o or 'no-org'}" for r, o in RECIPIENTS]
+)
+def test_decision_matrix(app, client, world, role, organisation, state):
+    client_id, headers = bearer_client(app, client, role, organisation)
     set_consent(app, client_id, state)
     statements, response = get_all_statements(client, headers)
-    outcome = check_statements(statements, world, role, consent_active=state == "active")
+    outcome = check_statements(statements, world, role, state == "active", organisation)
     header = response.headers["X-Kakehashi-Withheld"]
-    counted = sum(int(part.split("=")[1]) for part in header.split(", ") if "#field" not in part and "=" in part)
+    counted = sum(
+        int(part.split("=")[1]) for part in header.split(", ") if "#field" not in part and "=" in part
+    )
     assert counted == outcome["withheld"]
     assert 'rel="decision"' in response.headers["Link"]
-    check_users(client, headers, role, consent_active=state == "active")
+    check_users(client, headers, role, state == "active", organisation)
 
 
 def test_revoking_a_consent_changes_the_very_next_response(app, client, world):
@@ -286,8 +354,12 @@ def test_revoking_a_consent_changes_the_very_next_response(app, client, world):
     assert len(notes_after) == len(notes_before) - 1  # the strict student's coaching note is gone
     check_statements(after, world, "provider", consent_active={"stu-perm"})
     # the strict student's graded statements (tier II) now reach the provider pseudonymised only
-    graded = [s for s in after if s["id"] in strict_ids and world["sent"][s["id"]][1].startswith("assessment.")]
-    assert graded and all(s["actor"]["account"]["homePage"] == "https://pseudonym.kakehashi.example" for s in graded)
+    graded = [
+        s for s in after if s["id"] in strict_ids and world["sent"][s["id"]][1].startswith("assessment.")
+    ]
+    assert graded and all(
+        s["actor"]["account"]["homePage"] == "https://pseudonym.kakehashi.example" for s in graded
+    )
 
 
 def test_pseudonyms_are_stable_per_recipient_and_differ_across(app, client, world):
@@ -310,7 +382,11 @@ def test_pseudonyms_are_stable_per_recipient_and_differ_across(app, client, worl
 def test_explain_says_which_fields_go_in_which_form_and_why(app, client, world, make_credentials):
     provider_id, _ = bearer_client(app, client, "provider")
     admin = basic(*make_credentials("audit.read", role="board"))
-    note_id = next(sid for sid, (student, cat) in world["sent"].items() if student == "stu-strict" and cat == "assessment.mock-exam")
+    note_id = next(
+        sid
+        for sid, (student, cat) in world["sent"].items()
+        if student == "stu-strict" and cat == "assessment.mock-exam"
+    )
     response = client.post(
         "/policy/explain",
         json={"client_id": provider_id, "resource": "xapi/statements", "params": {"statementId": note_id}},
@@ -327,7 +403,19 @@ def test_explain_says_which_fields_go_in_which_form_and_why(app, client, world, 
         headers=admin,
     ).json["items"][0]
     assert {f["field"]: f["released"] for f in users["fields"]}["metadata.jp.kanaGivenName"] is False
-    assert client.post("/policy/explain", json={"client_id": provider_id, "resource": "x"}, headers=admin).status_code == 400
+    assert (
+        client.post(
+            "/policy/explain", json={"client_id": provider_id, "resource": "x"}, headers=admin
+        ).status_code
+        == 400
+    )
     no_scope = basic(*make_credentials("statements/read"))
-    assert client.post("/policy/explain", json={"client_id": provider_id, "resource": "xapi/statements"}, headers=no_scope).status_code == 403
+    assert (
+        client.post(
+            "/policy/explain",
+            json={"client_id": provider_id, "resource": "xapi/statements"},
+            headers=no_scope,
+        ).status_code
+        == 403
+    )
     # explaining records nothing: no audit entry from these calls

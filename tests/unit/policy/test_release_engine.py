@@ -46,7 +46,41 @@ def test_a_consent_for_another_purpose_than_the_recipients_does_not_count(profil
     strict = profiles.named("strict")
     recipient = Recipient("c1", "provider", purpose="research")
     grant = Grant("k1", "learning-support", frozenset({"assessment.mock-exam"}))
-    assert decide(strict, recipient, set(), "stu", "assessment.mock-exam", consents=[grant]).form == "pseudonymised"
+    assert (
+        decide(strict, recipient, set(), "stu", "assessment.mock-exam", consents=[grant]).form
+        == "pseudonymised"
+    )
+
+
+def test_a_school_or_board_reaches_its_own_students_only_through_the_school_channel(profiles):
+    strict = profiles.named("strict")
+    chain = ("S1", "B1")  # the student's school, then its board
+    for recipient in (Recipient("c1", "school", "S1"), Recipient("c2", "board", "B1")):
+        own = decide(strict, recipient, set(), "stu", "assessment.periodic-test", subject_orgs=chain)
+        assert (own.form, own.rule) == ("identified", f"strict:II:{recipient.role}:school")
+    for recipient in (
+        Recipient("c3", "school", "S2"),
+        Recipient("c4", "board", "B2"),
+    ):
+        other = decide(strict, recipient, set(), "stu", "assessment.periodic-test", subject_orgs=chain)
+        assert (other.form, other.rule) == ("deny", f"strict:II:{recipient.role}:school:outside-organisation")
+        # the student's consent to that recipient still applies
+        grant = Grant("k1", "learning-support", frozenset({"assessment.periodic-test"}))
+        consented = decide(
+            strict, recipient, set(), "stu", "assessment.periodic-test", consents=[grant], subject_orgs=chain
+        )
+        assert (consented.form, consented.consent) == ("identified", "k1")
+    # a school client without an organisation is bound to none; other roles are unaffected
+    assert (
+        decide(strict, Recipient("c5", "school"), set(), "stu", "process.general", subject_orgs=chain).form
+        == "identified"
+    )
+    assert (
+        decide(
+            strict, Recipient("c6", "provider", "X"), set(), "stu", "process.general", subject_orgs=chain
+        ).form
+        == "identified"
+    )
 
 
 def test_data_about_no_roster_user_is_released_per_scope(profiles):
@@ -81,7 +115,10 @@ def test_statements_are_classified_through_the_profile_vocabulary(catalog):
     [
         (lambda d: d["categories"].update({"roster.shoe-size": "II"}), "unknown category 'roster.shoe-size'"),
         (lambda d: d["categories"].update({"roster.kana": "V"}), "unknown tier 'V'"),
-        (lambda d: d["forms"]["I"].update({"vendor": {"school": "deny", "consent": "deny"}}), "unknown role 'vendor'"),
+        (
+            lambda d: d["forms"]["I"].update({"vendor": {"school": "deny", "consent": "deny"}}),
+            "unknown role 'vendor'",
+        ),
         (lambda d: d["forms"]["I"]["school"].update({"school": "anonymous"}), "unknown form 'anonymous'"),
         (lambda d: d["forms"]["II"].pop("board"), "forms missing for: II.board.school"),
         (lambda d: d["categories"].pop("roster.kana"), "categories without a tier: roster.kana"),
@@ -101,7 +138,9 @@ def test_an_invalid_profile_stops_the_start_up_with_a_clear_message(tmp_path, ca
 def test_the_app_refuses_to_start_with_an_invalid_profile(tmp_path):
     from gateway import create_app
 
-    (tmp_path / "broken.yaml").write_text("name: broken\ndefault: true\ntiers: {I: {}}\ncategories: {nope: I}\nforms: {}\n")
+    (tmp_path / "broken.yaml").write_text(
+        "name: broken\ndefault: true\ntiers: {I: {}}\ncategories: {nope: I}\nforms: {}\n"
+    )
     with pytest.raises(PolicyDataError, match="unknown category 'nope'"):
         create_app({"MONGODB_URI": "mongodb://127.0.0.1:1", "SECRET_KEY": "x", "KAKEHASHI_DATA_DIR": tmp_path,
                     "KAKEHASHI_SECURITY_PROFILES_DIR": tmp_path})  # fmt: skip
