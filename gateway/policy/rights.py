@@ -14,6 +14,10 @@ their OAuth2 tokens, codes and login password; whatever other modules registered
 records a tombstone (collection `erasure_tombstones`) holding no identifier of the person: an HMAC
 of the sourcedId under the server secret (so the gateway can recognise an erased sourcedId if a
 later roster import brings it back), the time, who asked (role and client) and the counts.
+
+An erasure holds the roster import lock (gateway.oneroster.repository) while it runs, so an import
+cannot bring back, or half-replace, the records being erased; while an import holds the lock an
+erasure is refused (409 `import-in-progress`, Retry-After) and changes nothing.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from datetime import UTC, datetime
 from flask import current_app
 from mongoengine import DateTimeField, DictField, Document, StringField
 
-from gateway.errors import NotFound
+from gateway.errors import Conflict, NotFound
 from gateway.lrs import erasure
 from gateway.lrs.identifiers import agent_key
 from gateway.oneroster import identity, store
+from gateway.oneroster.repository import ImportLocked, acquire_import_lock, release_import_lock
 from gateway.oneroster.repository import collection as roster_collection
 from gateway.oneroster.representation import Representation
 from gateway.policy import audit, consent
@@ -180,8 +185,33 @@ def _erase_oauth(subject: str) -> int:
     return removed
 
 
+# seconds a client is asked to wait when a roster import holds the lock
+ERASURE_RETRY_AFTER = 60
+
+
 def erase_subject(subject: str, *, requested_by_role: str, requested_via: str | None) -> dict:
-    """Erases everything about `subject` (module docstring); returns the tombstone (no identifiers)."""
+    """Erases everything about `subject` (module docstring) under the roster import lock; returns
+    the tombstone (no identifiers). Conflict (409 `import-in-progress`) while an import runs."""
+    lock = f"erasure-{uuid.uuid4()}"
+    try:
+        acquire_import_lock(lock)
+    except ImportLocked as locked:
+        raise Conflict(
+            "a roster import is running; nothing was erased: retry when it has finished",
+            code="import-in-progress",
+            details={
+                "retry_after": ERASURE_RETRY_AFTER,
+                "import_started_at": str(locked.holder.get("startedAt")),
+            },
+            headers={"Retry-After": str(ERASURE_RETRY_AFTER)},
+        ) from None
+    try:
+        return _erase_subject(subject, requested_by_role, requested_via)
+    finally:
+        release_import_lock(lock)
+
+
+def _erase_subject(subject: str, requested_by_role: str, requested_via: str | None) -> dict:
     user = roster_user(subject)
     counts = erasure.erase_agent_data(agent_keys_of(user))
     consents = consent.Consent._get_collection()
