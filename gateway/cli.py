@@ -287,6 +287,38 @@ def users_set_password(username: str, password: str) -> None:
 
 
 @main.group()
+def tokens() -> None:
+    """OAuth2 tokens and authorization codes."""
+
+
+@tokens.command("purge")
+@click.option(
+    "--grace-days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Keep tokens and codes this many days after they expired or were revoked.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
+def tokens_purge(grace_days: int, dry_run: bool) -> None:
+    """Remove access/refresh tokens and authorization codes expired or revoked longer than the
+    grace period (run daily from cron). A token family (one consent to one client) keeps its dead
+    tokens while it has a live one, so refresh-token replay detection keeps working."""
+    from datetime import timedelta
+
+    from gateway.auth.tokens import purge_dead_tokens
+
+    with app_context():
+        report = purge_dead_tokens(timedelta(days=grace_days), dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(
+        f"{verb} {report.tokens} token(s) ({report.refresh_tokens} with a refresh token) and "
+        f"{report.codes} authorization code(s); kept {report.kept_for_replay_detection} of families "
+        "that still have a live token (replay detection)."
+    )
+
+
+@main.group()
 def units() -> None:
     """Curriculum units (MEXT 学習指導要領コード tables)."""
 

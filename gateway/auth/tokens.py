@@ -155,3 +155,71 @@ def use_code(code: AuthorizationCode) -> bool:
 
 def code_is_expired(code: AuthorizationCode) -> bool:
     return _aware(code.expires_at) <= now()
+
+
+# How long expired or revoked tokens and codes are kept before `kakehashi tokens purge` removes them.
+PURGE_GRACE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    tokens: int  # token records (an access token, and its refresh token if it had one)
+    refresh_tokens: int  # of which carried a refresh token
+    codes: int
+    kept_for_replay_detection: int  # dead tokens and codes kept: their family still has a live token
+
+
+def purge_dead_tokens(grace: timedelta = timedelta(days=PURGE_GRACE_DAYS), *, dry_run: bool = False,
+                      at: datetime | None = None) -> PurgeReport:  # fmt: skip
+    """Removes access/refresh tokens and authorization codes that expired, or were revoked, more
+    than `grace` ago. A token family (the tokens of one consent to one client: one authorization
+    and its refresh rotations) keeps its dead tokens and codes while any token of it is live, so a
+    rotated-out refresh token or a used code presented again is still recognised and revokes the
+    family (RFC 9700 §4.14.2, RFC 6749 §4.1.2)."""
+    at = at or now()
+    cutoff = at - grace
+    tokens, codes = OAuthToken._get_collection(), AuthorizationCode._get_collection()
+    live_families = {
+        (row["client_id"], row["consent_id"])
+        for row in tokens.find(
+            {
+                "consent_id": {"$ne": None},
+                "revoked_at": None,
+                "$or": [{"expires_at": {"$gt": at}}, {"refresh_expires_at": {"$gt": at}}],
+            },
+            {"client_id": 1, "consent_id": 1},
+        )
+    }
+    dead_tokens = tokens.find(
+        {
+            "$or": [
+                {"revoked_at": {"$lt": cutoff}},
+                {
+                    "revoked_at": None,
+                    "expires_at": {"$lt": cutoff},
+                    "$or": [{"refresh_expires_at": None}, {"refresh_expires_at": {"$lt": cutoff}}],
+                },
+            ]
+        },
+        {"client_id": 1, "consent_id": 1, "refresh_token_hash": 1},
+    )
+    dead_codes = codes.find({"expires_at": {"$lt": cutoff}}, {"client_id": 1, "consent_id": 1})
+    kept = 0
+    token_ids, refresh, code_ids = [], 0, []
+    for row in dead_tokens:
+        if row.get("consent_id") is not None and (row["client_id"], row["consent_id"]) in live_families:
+            kept += 1
+            continue
+        token_ids.append(row["_id"])
+        refresh += row.get("refresh_token_hash") is not None
+    for row in dead_codes:
+        if (row.get("client_id"), row.get("consent_id")) in live_families:
+            kept += 1
+            continue
+        code_ids.append(row["_id"])
+    if not dry_run:
+        for start in range(0, len(token_ids), 1000):
+            tokens.delete_many({"_id": {"$in": token_ids[start : start + 1000]}})
+        for start in range(0, len(code_ids), 1000):
+            codes.delete_many({"_id": {"$in": code_ids[start : start + 1000]}})
+    return PurgeReport(len(token_ids), refresh, len(code_ids), kept)
