@@ -110,8 +110,18 @@ def _key(field: str, value: str) -> str:
 def _record_keys(record: dict) -> set[str]:
     keys = set()
     for field in LOOKUP_FIELDS:
-        direct = set(lookup_values(record, DIRECT_FIELD[field])) if field in DIRECT_FIELD else ()
-        keys.update(_key(field, value) for value in lookup_values(record, field) if value not in direct)
+        values = record.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            keys.add(f"{field}={values}")
+            continue
+        direct = record.get(DIRECT_FIELD[field]) if field in DIRECT_FIELD else None
+        if direct:
+            direct = set(direct) if isinstance(direct, list) else {direct}
+            keys.update([f"{field}={value}" for value in values if value not in direct])
+        else:
+            keys.update([f"{field}={value}" for value in values])
     return keys
 
 
