@@ -147,6 +147,7 @@ class ReleaseBatch:
         )
         self.subjects = {subject.sourced_id: subject for subject in subjects}
         self._bound = self.recipient.role in ORGANISATION_BOUND_ROLES
+        self._organisation = self.recipient.organisation
         self._consents: dict[str, list[Grant]] | None = None
         self.record = record
         self.decisions: dict[tuple, Decision] = {}
@@ -192,7 +193,8 @@ class ReleaseBatch:
         # decisions depend on the profile, the category, the field and the consents only: shared by
         # every subject of a page alike (a 100-statement page makes a handful of engine calls)
         profile = self.profile_of(subject)
-        served = self.served(subject)
+        # inline engine.serves: this runs for every field of every statement of a page
+        served = not self._bound or self._organisation is None or self._organisation in subject.orgs
         matters = self._matters.get((profile.name, category, served))
         if matters is None:
             matters = self._matters[(profile.name, category, served)] = self._consent_may_matter(
@@ -372,9 +374,7 @@ def release_statements(scope: StatementReadScope, records: list[dict]) -> list[d
         ]
         about.append(named or None)
         at += len(found)
-    batch = ReleaseBatch(
-        policy, scope.principal, distinct_subjects(subject for subject in resolved if subject)
-    )
+    batch = ReleaseBatch(policy, scope.principal, [subject for subject in resolved if subject])
     released = [
         shaped
         for statement, named in zip(statements, about, strict=True)
