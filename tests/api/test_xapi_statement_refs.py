@@ -176,3 +176,16 @@ def test_a_target_stored_while_it_was_being_awaited_links_up(app, client, xapi_h
     assert _ids(client, xapi_headers, activity=TRAINING["id"]) == [noted, voiding]
     voided = client.get("/xapi/statements", query_string={"voidedStatementId": target}, headers=xapi_headers)
     assert voided.status_code == 200
+
+
+def test_forward_references_stored_before_markers_are_registered_once(app, client, xapi_headers):
+    from gateway.lrs import repository
+
+    target = str(uuid.uuid4())
+    [noted] = _post(client, xapi_headers, statement(verb=CONFIRMED, object=_ref(target)))
+    with app.app_context():
+        repository.release_awaited([target])  # as stored before markers existed
+        repository.batches().database[repository.META_COLLECTION].delete_one({"_id": "awaited_markers"})
+        repository.register_awaited_targets()
+    _post(client, xapi_headers, {"id": target, **statement(verb=PASSED, object=TRAINING)})
+    assert _ids(client, xapi_headers, activity=TRAINING["id"]) == [target, noted]
