@@ -81,23 +81,31 @@ class ReportRelease:
         ids = list(dict.fromkeys(students))
         if self.policy is None:
             self.subjects = {}
-            self.forms = {(s, c): "identified" for s in ids for c in (*self.categories, IDENTITY_CATEGORY)}
             return
         self.subjects = self.policy.directory.subjects(ids)
         self.batch = ReleaseBatch(self.policy, principal, list(self.subjects.values()))
         for student in ids:
+            for category in self.categories:
+                self._decide(student, category)
             subject = self.subjects.get(student)
-            for category in (*self.categories, IDENTITY_CATEGORY):
-                # a student unknown to the roster cannot be decided: nothing of theirs is released
-                self.forms[(student, category)] = (
-                    self.batch.decide(subject, category).form if subject is not None else "deny"
-                )
             if subject is not None:
                 self.min_group_size = max(self.min_group_size, self.batch.profile_of(subject).min_group_size)
 
+    def _decide(self, student: str, category: str) -> str:
+        found = self.forms.get((student, category))
+        if found is None:
+            if self.policy is None:
+                found = "identified"
+            else:
+                # a student unknown to the roster cannot be decided: nothing of theirs is released
+                subject = self.subjects.get(student)
+                found = self.batch.decide(subject, category).form if subject is not None else "deny"
+            self.forms[(student, category)] = found
+        return found
+
     def form(self, student: str, categories: Iterable[str]) -> str:
         """The least revealing form of `categories` about `student` for this recipient."""
-        forms = [self.forms.get((student, category), "deny") for category in categories]
+        forms = [self._decide(student, category) for category in categories]
         return min(forms, key=REVEALING.__getitem__) if forms else "identified"
 
     def contributes(self, student: str, categories: Iterable[str]) -> bool:
@@ -177,6 +185,8 @@ class ReportRelease:
                 least = min(self.categories, key=lambda category: REVEALING[self.form(student, (category,))])
                 self.batch.withhold(least)
             return None
+        # named only when the student's identity may go to this recipient too (roster.identity is
+        # decided, and audited, for rows only)
         identified = all(form == "identified" for form in forms) and (
             self.form(student, (IDENTITY_CATEGORY,)) == "identified"
         )

@@ -60,6 +60,14 @@ def test_database_outage_gives_503_and_the_gateway_recovers(tmp_path):
             **basic_auth(issued.client_id, issued.client_secret),
             "X-Experience-API-Version": "2.0.0",
         }
+        statement = {
+            "actor": {"mbox": "mailto:outage@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+            "object": {"id": "http://example.org/activity/outage"},
+        }
+        assert client.post("/xapi/statements", json=statement, headers=headers).status_code == 200
+        # a statement is stored, so the read below must reach the database (the app answers an
+        # empty store from its cached extent, and the credentials from its short cache)
         assert client.get("/xapi/statements", headers=headers).status_code == 200
 
         server.process.kill()
