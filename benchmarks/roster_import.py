@@ -39,7 +39,18 @@ from adapters.oneroster.columns import COLUMNS  # noqa: E402
 
 SUBJECTS = [("国語", "J010"), ("社会", "J020"), ("数学", "J030"), ("理科", "J040"), ("音楽", "J050"),
             ("美術", "J060"), ("保健体育", "J070"), ("技術・家庭", "J080"), ("外国語", "J090")]  # fmt: skip
-KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ", "コバヤシ", "カトウ"]
+KANA = [
+    "サトウ",
+    "スズキ",
+    "タカハシ",
+    "タナカ",
+    "イトウ",
+    "ワタナベ",
+    "ヤマモト",
+    "ナカムラ",
+    "コバヤシ",
+    "カトウ",
+]
 GIVEN = ["ハルト", "ユイ", "ソウタ", "ヒナ", "ミナト", "メイ", "リク", "アオイ", "ユウマ", "サクラ"]
 KANJI = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
 GIVEN_KANJI = ["陽翔", "結衣", "蒼太", "陽菜", "湊", "芽依", "陸", "葵", "悠真", "さくら"]
@@ -76,7 +87,9 @@ def generate(directory: Path, schools: int, students_per_school: int, teachers_p
         rows[entity] += 1
 
     board = uid()
-    write("orgs", {"sourcedId": board, "name": "架空県教育委員会", "type": "district", "identifier": "220001"})
+    write(
+        "orgs", {"sourcedId": board, "name": "架空県教育委員会", "type": "district", "identifier": "220001"}
+    )
     year = uid()
     write("academicSessions", {"sourcedId": year, "title": "2026年度", "type": "schoolYear",
                                "startDate": "2026-04-01", "endDate": "2027-03-31", "schoolYear": "2026"})  # fmt: skip
@@ -131,7 +144,10 @@ def generate(directory: Path, schools: int, students_per_school: int, teachers_p
         for n in range(students_per_school):
             homeroom, subject_classes = homerooms[n // 40]
             student = person("student", homeroom, n)
-            write("demographics", {"sourcedId": student, "birthDate": "2013-05-01", "sex": rng.choice(("male", "female"))})
+            write(
+                "demographics",
+                {"sourcedId": student, "birthDate": "2013-05-01", "sex": rng.choice(("male", "female"))},
+            )
             enrol(student, homeroom, "student", str(n % 40 + 1))
             for klass in subject_classes:
                 enrol(student, klass, "student")
@@ -182,8 +198,10 @@ print(json.dumps({
     "counts": {e: n.to_json() for e, n in result.counts.items()},
     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
 }))
-""".replace("import_roster(sys.argv[3], dry_run=sys.argv[4] == \"dry\")",
-            "import_roster(sys.argv[3], dry_run=sys.argv[4] == \"dry\", progress=progress)")
+""".replace(
+    'import_roster(sys.argv[3], dry_run=sys.argv[4] == "dry")',
+    'import_roster(sys.argv[3], dry_run=sys.argv[4] == "dry", progress=progress)',
+)
 
 
 FLOOR_CHILD = r"""
@@ -247,7 +265,9 @@ def run_import(uri: str, path: Path, kind: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--schools", type=int, default=20)
     parser.add_argument("--students-per-school", type=int, default=950)
     parser.add_argument("--teachers-per-school", type=int, default=50)
@@ -269,8 +289,11 @@ def main() -> None:
         report = {
             "benchmark": "roster_import",
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "load_average_start": [round(x, 2) for x in os.getloadavg()]},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "load_average_start": [round(x, 2) for x in os.getloadavg()],
+            },
             "store": "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB",
             "file_set": {"rows": rows, "total_rows": sum(rows.values()), "megabytes": round(size / 1e6, 1)},
             "targets": {"seconds": 60, "peak_rss_mb": 500},

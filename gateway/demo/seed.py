@@ -120,7 +120,8 @@ def demo_logins(roster: DemoRoster) -> list[dict]:
 
     born = {record["sourcedId"]: record.get("birthDate") for record in roster.demographics}
     today = datetime.now(UTC).date()
-    students = [s for s in roster.students() if (age_on(born.get(s["sourcedId"]), today) or 0) >= min_age()][:2]
+    old_enough = [s for s in roster.students() if (age_on(born.get(s["sourcedId"]), today) or 0) >= min_age()]
+    students = old_enough[:2]
     guardian = roster.guardians()[0]
     child = next(user for user in roster.users if user["sourcedId"] == guardian["agentSourcedIds"])
     logins = [{"username": s["username"], "role": "student", "for": s["username"]} for s in students]

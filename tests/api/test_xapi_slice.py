@@ -9,7 +9,6 @@ import pytest
 
 from gateway.lrs import cursor
 from gateway.lrs.cursor import CURSOR_LIFETIME_S
-
 from tests.conftest import basic_auth
 
 ACTOR = {
