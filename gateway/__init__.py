@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from gateway.policy import audit_views, consent_views, explain_views, rights_views
     from gateway.reports import views as report_views
     from gateway.units import views as unit_views
+    from gateway.xapi_profile.validation import kakehashi_profile
 
     app = Flask(__name__)
     app.config.update(OPENAPI_SETTINGS)
@@ -97,6 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(docs.blp)
     # the catalog and security profiles are validated here: an invalid file stops the start-up
     init_release_policy(app)
+    # so is the xAPI profile that statements declaring it are checked against
+    kakehashi_profile()
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, "/xapi/", app.config["MAX_CONTENT_LENGTH"])
     app.extensions["kakehashi.api"] = api
     return app

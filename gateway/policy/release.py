@@ -156,6 +156,7 @@ class ReleaseBatch:
         self._matters: dict = {}
         self.withheld: Counter = Counter()
         self.categories: set[str] = set()
+        self._pseudonymous_agents: dict[str, dict] = {}  # shared by the statements of one response
 
     @property
     def consents(self) -> dict[str, list[Grant]]:
@@ -223,7 +224,12 @@ class ReleaseBatch:
         self.withheld[what] += count
 
     def pseudonymous_agent(self, subject: Subject) -> dict:
-        return pseudonymous_agent(self.policy.key, self.recipient.pseudonym_scope, subject.sourced_id)
+        agent = self._pseudonymous_agents.get(subject.sourced_id)
+        if agent is None:
+            agent = self._pseudonymous_agents[subject.sourced_id] = pseudonymous_agent(
+                self.policy.key, self.recipient.pseudonym_scope, subject.sourced_id
+            )
+        return agent
 
     def finish(self, resource: str) -> str | None:
         """Writes the batch's audit entry and notes the response headers; returns the entry id."""
@@ -231,22 +237,21 @@ class ReleaseBatch:
             return
         from gateway.policy.audit import record_release
 
-        summary = {}
+        # one record per distinct decision, naming its subjects (the audit stores them grouped)
+        subjects_by_key: dict[tuple, list[str]] = {}
         for subject, key in self.by_subject:
-            decision = self.decisions[key]
-            summary[
-                (subject, decision.category, decision.field, decision.form, decision.rule, decision.consent)
-            ] = {
-                "subject": subject,
-                **decision.as_record(),
-            }
+            subjects_by_key.setdefault(key, []).append(subject)
+        decisions = [
+            {**self.decisions[key].as_record(), "subjects": sorted(subjects)}
+            for key, subjects in subjects_by_key.items()
+        ]
         entry_id = record_release(
             principal=self.principal,
             request_id=g.get("request_id") if has_request_context() else None,
             resource=resource,
             categories=sorted(self.categories),
             subjects=sorted(self.subjects),
-            decisions=list(summary.values()),
+            decisions=decisions,
             withheld=dict(self.withheld),
         )
         if has_request_context():
@@ -395,37 +400,40 @@ def statement_decisions(
     if isinstance(subjects, Subject) or len(subjects) == 1:
         subject = subjects if isinstance(subjects, Subject) else subjects[0]
         whole = batch.decide(subject, catalog.statement_category(statement))
-        for section, by_iri in _fields_by_section(catalog).items():
-            extensions = _extensions(statement, section)
+        for section, path, by_iri in _fields_by_section(catalog):
+            extensions = _extensions(statement, path)
             if extensions:
                 for iri in by_iri.keys() & extensions.keys():
-                    fields.append(
-                        (section, iri, batch.decide(subject, by_iri[iri], f"{section}.extensions.{iri}"))
-                    )
+                    category, name = by_iri[iri]
+                    fields.append((section, iri, batch.decide(subject, category, name)))
         return whole, fields
     category = catalog.statement_category(statement)
     whole = least_revealing(batch.decide(subject, category) for subject in subjects)
-    for section, by_iri in _fields_by_section(catalog).items():
-        extensions = _extensions(statement, section)
+    for section, path, by_iri in _fields_by_section(catalog):
+        extensions = _extensions(statement, path)
         if extensions:
             for iri in by_iri.keys() & extensions.keys():
-                name = f"{section}.extensions.{iri}"
+                category, name = by_iri[iri]
                 fields.append(
-                    (section, iri, least_revealing(batch.decide(s, by_iri[iri], name) for s in subjects))
+                    (section, iri, least_revealing(batch.decide(s, category, name) for s in subjects))
                 )
     return whole, fields
 
 
-_FIELDS_BY_SECTION: dict[int, dict] = {}
+_FIELDS_BY_SECTION: dict[int, list] = {}
 
 
-def _fields_by_section(catalog: Catalog) -> dict[str, dict[str, str]]:
+def _fields_by_section(catalog: Catalog) -> list[tuple[str, tuple[str, ...], dict[str, tuple[str, str]]]]:
+    """(section, its path, {extension IRI: (category, field name)}) of the catalog's classified
+    statement fields, built once per catalog."""
     found = _FIELDS_BY_SECTION.get(id(catalog))
     if found is None:
-        found = {}
+        by_section: dict[str, dict] = {}
         for section, iri, category in catalog.statement_fields:
-            found.setdefault(section, {})[iri] = category
-        _FIELDS_BY_SECTION[id(catalog)] = found
+            by_section.setdefault(section, {})[iri] = (category, f"{section}.extensions.{iri}")
+        found = _FIELDS_BY_SECTION[id(catalog)] = [
+            (section, tuple(section.split(".")), by_iri) for section, by_iri in by_section.items()
+        ]
     return found
 
 
@@ -480,12 +488,14 @@ def _replace_agent(shaped: dict, path: tuple, pseudonym: dict) -> None:
         node[path[-1]] = pseudonym
 
 
-def _extensions(statement: dict, section: str) -> dict | None:
+def _extensions(statement: dict, path: tuple[str, ...]) -> dict | None:
     node = statement
-    for part in section.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    extensions = node.get("extensions") if isinstance(node, dict) else None
-    return extensions if isinstance(extensions, dict) else None
+    for part in path:
+        node = node.get(part) if type(node) is dict else None
+        if node is None:
+            return None
+    extensions = node.get("extensions") if type(node) is dict else None
+    return extensions if type(extensions) is dict else None
 
 
 def _remove_extension(shaped: dict, section: str, iri: str) -> None:
