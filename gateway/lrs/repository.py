@@ -178,8 +178,10 @@ def _batch_documents(records: list[dict]) -> list[dict]:
             "ids": [record["_id"] for record in records],
             "keys": [EVERY_BATCH, *sorted(postings)],
             "voided_ids": [record["_id"] for record in records if record.get("voided")],
-            "records": [bson.Binary(record) for record in packed],
-            "postings": bson.Binary(bson.encode(postings)),
+            # bytes are stored as BSON binary (subtype 0), as bson.Binary would store them, without
+            # building a Binary object per record
+            "records": packed,
+            "postings": bson.encode(postings),
         }
     ]
 

@@ -74,7 +74,8 @@ def prepare_record(statement: dict, stored: datetime, context: WriteContext) -> 
     digest = comparison_digest(
         {key: value for key, value in statement.items() if key != "id"}, normalised=True
     )
-    statement["id"] = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
+    # validation admits only the hyphenated form, whose canonical spelling is its lower case
+    statement["id"] = statement["id"].lower() if "id" in statement else str(uuid.uuid4())
     statement.setdefault("timestamp", iso_timestamp(stored))
     statement["stored"] = iso_timestamp(stored)
     statement["authority"] = context.authority
