@@ -110,7 +110,11 @@ def record_activity_definitions(statements: list[dict], principal: Principal) ->
     for statement in statements:
         for activity in statement_activities(statement):
             definition = activity.get("definition") or {}
-            incoming[activity["id"]] = merge_definition(incoming.get(activity["id"], {}), definition)
+            earlier = incoming.get(activity["id"])
+            # merging into nothing gives the definition itself (read only from here on)
+            incoming[activity["id"]] = (
+                definition if earlier is None else merge_definition(earlier, definition)
+            )
     recent = _recent_definitions()
     define = principal.may("define")
     incoming = {
