@@ -107,17 +107,29 @@ def decide(
     subject_orgs: Collection[str] = (),
 ) -> Decision:
     """The form in which `category` data (`field` of it, if given) about `subject` may go to
-    `recipient`. `profile` is the subject's board's profile (None with no subject: data about no
-    roster user is released per scope, as the scope check before this already decided).
-    `subject_orgs`: the subject's org chain (home org, its parent, ...), which decides whether a
-    school or board recipient's school channel reaches the subject (see the module docstring)."""
+    `recipient`. `profile` is the subject's board's profile (None: data about no roster user,
+    released per scope, as the scope check before this already decided). With a profile and no
+    `subject`, `category` is reference data about no one (tier IV in the shipped profiles: schools,
+    classes, curriculum units): the tier's school-channel form for the role, which no consent and no
+    organisation changes. `subject_orgs`: the subject's org chain (home org, its parent, ...), which
+    decides whether a school or board recipient's school channel reaches the subject (see the
+    module docstring)."""
     needed = (required_scopes or {}).get(category)
     if needed and not (needed & set(scopes)):
         return Decision("deny", f"scope:{'|'.join(sorted(needed))}", category=category, field=field)
-    if profile is None or subject is None:
+    if profile is None:
         return Decision("identified", NOT_A_SUBJECT, category=category, field=field)
     tier = profile.categories[category]
     role = recipient.role if recipient.role in ROLES else "third_party"
+    if subject is None:
+        form = profile.forms[(tier, role, "school")]
+        return Decision(
+            form,
+            f"{profile.name}:{tier}:{role}:reference",
+            category=category,
+            field=field,
+            min_group_size=profile.min_group_size if form == "aggregate" else None,
+        )
     if role in ORGANISATION_BOUND_ROLES and not serves(recipient, subject_orgs):
         form, rule = "deny", f"{profile.name}:{tier}:{role}:school:outside-organisation"
     else:

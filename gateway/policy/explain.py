@@ -12,6 +12,7 @@ from gateway.policy.engine import least_revealing
 from gateway.policy.release import (
     ReleaseBatch,
     distinct_subjects,
+    reference_decision,
     release_policy,
     require_roster_read,
     statement_agents,
@@ -143,6 +144,18 @@ def _explain_roster(policy, principal, entity: str, params: dict) -> list[dict]:
     if record is None:
         raise NotFound(f"no {entity} record {sourced_id!r}", details={"field": "params.sourcedId"})
     spec = policy.catalog.roster_entity(entity)
+    if spec.subject is None:  # a reference record: decided as release_roster decides it
+        whole = reference_decision(policy, principal, spec.record)
+        return [
+            {
+                "id": sourced_id,
+                "subject": None,
+                "profile": policy.profiles.default.name,
+                "record": _decision(whole),
+                "released": whole.form == "identified",
+                "fields": [],
+            }
+        ]
     subject_value = record.get(spec.subject) if spec.subject else None
     subject_id = subject_value.get("sourcedId") if isinstance(subject_value, dict) else subject_value
     subject = policy.directory.subjects([subject_id]).get(subject_id) if subject_id else None

@@ -685,7 +685,8 @@ def release_roster(principal: Principal, access: str, entity: str, records: list
         return records
     spec = policy.catalog.roster_entity(entity)
     if spec.subject is None:
-        return records
+        # reference records (orgs, classes, courses, sessions): identified or not at all
+        return records if release_reference(policy, principal, spec.record, len(records)) else []
     ids = [_roster_subject_id(record, spec.subject) for record in records]
     subjects = policy.directory.subjects([sourced_id for sourced_id in ids if sourced_id])
     if any(sourced_id is None for sourced_id in ids):
@@ -751,13 +752,40 @@ def _roster_field_present(record: dict, path: str) -> bool:
     return path in record
 
 
+def reference_decision(policy: ReleasePolicy, principal: Principal, category: str) -> Decision:
+    """The engine's decision on reference data of `category` (about no roster user) for
+    `principal`, under the deployment's default security profile: reference data belongs to no
+    board's students."""
+    recipient = Recipient(principal.client_id, principal.role, getattr(principal, "organisation", None))
+    return decide(policy.profiles.default, recipient, principal.scopes, None, category)
+
+
+def release_reference(policy: ReleasePolicy, principal: Principal, category: str, count: int = 1) -> bool:
+    """Whether reference data of `category` may go to `principal` (identified, or not at all). A
+    refusal is counted in the response's withheld header; nothing about a person is released, so
+    nothing is audited."""
+    if reference_decision(policy, principal, category).form == "identified":
+        return True
+    if has_request_context() and count:
+        g.setdefault("kakehashi_releases", []).append({"audit_id": None, "withheld": {category: count}})
+    return False
+
+
 def release_units(principal: Principal | None, units: list[dict]) -> list[dict]:
     """Curriculum units (学習指導要領コード rows) as they may leave the gateway. They are public
     reference data (MEXT open data), so any authenticated client may read them whatever its
-    scopes; the views still require authentication, keeping every API read attributable."""
+    scopes (the views still require authentication, keeping every API read attributable), unless
+    the security profile withholds `reference.curriculum` from its role: 403."""
     if principal is None:
         raise Forbidden(
             "curriculum units are released to authenticated clients only", code="insufficient_scope"
+        )
+    policy = _policy_for(principal)
+    if policy is not None and not release_reference(policy, principal, policy.catalog.units, 0):
+        raise Forbidden(
+            f"the security profile does not release curriculum units to a {principal.role} client",
+            code="withheld_by_policy",
+            details={"category": policy.catalog.units},
         )
     return units
 

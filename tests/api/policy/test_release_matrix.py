@@ -6,13 +6,14 @@ profile. School and board clients are run as the school/board of one student (so
 another school's), and without an organisation: their school channel reaches their own students
 only (another school's student is `deny` by that channel, a consent still applies); a client
 without an organisation is bound to none. Each has one statement per statement category (tiers I–III) and roster records (kana,
-contact, demographics). Expected forms are read from the profile files here, independently of the
+contact, demographics); tier IV is reference data about no one (OneRoster orgs, curriculum units). Expected forms are read from the profile files here, independently of the
 engine, and no response may hold a field the profile forbids.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -320,6 +321,23 @@ def check_users(client, headers, role: str, consent_active: bool, organisation: 
         assert (student in released) is allowed, (profile_name, role, organisation)
 
 
+DEFAULT_PROFILE = next(name for name, data in PROFILES.items() if data.get("default"))
+
+
+def check_reference(client, headers, role: str) -> None:
+    """Tier IV: reference data about no one (OneRoster orgs, curriculum units), decided under the
+    default profile whatever the consents and the client's organisation."""
+    orgs = client.get("/ims/oneroster/rostering/v1p2/orgs", headers=headers)
+    assert orgs.status_code == 200
+    released = expected_form(DEFAULT_PROFILE, role, "roster.reference", False) == "identified"
+    assert {org["sourcedId"] for org in orgs.json["orgs"]} == (
+        {"B1", "B2", "S1", "S2"} if released else set()
+    )
+    units = client.get("/units?limit=1", headers=headers)
+    released = expected_form(DEFAULT_PROFILE, role, "reference.curriculum", False) == "identified"
+    assert units.status_code == (200 if released else 403)
+
+
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize(
     ("role", "organisation"), RECIPIENTS, ids=[f"{r}-{o or 'no-org'}" for r, o in RECIPIENTS]
@@ -336,6 +354,34 @@ def test_decision_matrix(app, client, world, role, organisation, state):
     assert counted == outcome["withheld"]
     assert 'rel="decision"' in response.headers["Link"]
     check_users(client, headers, role, state == "active", organisation)
+    check_reference(client, headers, role)
+
+
+def test_reference_data_follows_the_profile_when_it_withholds_it(app, client, world):
+    """No shipped profile withholds tier IV; one that does is obeyed, and says so in the headers."""
+    from gateway.policy.profiles import ProfileSet
+    from gateway.policy.release import release_policy
+
+    policy = release_policy(app)
+    default = policy.profiles.default
+    forms = {
+        key: ("deny" if key[0] == "IV" and key[1] == "third_party" else form)
+        for key, form in default.forms.items()
+    }
+    closed = dataclasses.replace(default, forms=forms)
+    policy.profiles = ProfileSet(
+        tuple(closed if p is default else p for p in policy.profiles.profiles),
+        {board: closed if p is default else p for board, p in policy.profiles.by_board.items()},
+        closed,
+    )
+    _, third_party = bearer_client(app, client, "third_party")
+    orgs = client.get("/ims/oneroster/rostering/v1p2/orgs", headers=third_party)
+    assert orgs.status_code == 200 and orgs.json["orgs"] == []
+    assert "roster.reference=4" in orgs.headers["X-Kakehashi-Withheld"]
+    units = client.get("/units?limit=1", headers=third_party)
+    assert units.status_code == 403 and units.json["error"]["code"] == "withheld_by_policy"
+    _, provider = bearer_client(app, client, "provider")
+    assert len(client.get("/ims/oneroster/rostering/v1p2/orgs", headers=provider).json["orgs"]) == 4
 
 
 def test_revoking_a_consent_changes_the_very_next_response(app, client, world):

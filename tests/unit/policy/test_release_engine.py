@@ -88,6 +88,13 @@ def test_data_about_no_roster_user_is_released_per_scope(profiles):
     assert (decision.form, decision.rule) == ("identified", "not-a-roster-subject")
 
 
+def test_reference_data_takes_its_tiers_school_form_whatever_consent_or_organisation(profiles):
+    strict = profiles.named("strict")
+    for role in ("school", "third_party"):
+        decision = decide(strict, Recipient("c1", role, "SOME-ORG"), set(), None, "roster.reference")
+        assert (decision.form, decision.rule) == ("identified", f"strict:IV:{role}:reference")
+
+
 def test_aggregates_below_the_minimum_group_size_are_suppressed():
     groups = {"1-A": [f"s{i}" for i in range(10)], "1-B": ["s1", "s2", "s2"]}
     assert list(suppress_small_groups(groups, 10)) == ["1-A"]
