@@ -264,7 +264,7 @@ def _page(principal, scope, query: StatementQuery, page_size: int, after, secret
     records = repository.find_page(criteria, ascending=query.ascending, limit=page_size + 1, after=after)
     has_more = len(records) > page_size
     records = records[:page_size]
-    released = release_statements(scope, records)
+    released = release_statements(scope, records, named_agent=query.agent)
     released_ids = {statement["id"] for statement in released}
     last_modified = max((r["stored"] for r in records if r["_id"] in released_ids), default=None)
     more = None

@@ -350,12 +350,17 @@ def distinct_subjects(subjects) -> list[Subject]:
     return list({subject.sourced_id: subject for subject in subjects}.values())
 
 
-def release_statements(scope: StatementReadScope, records: list[dict]) -> list[dict]:
+def release_statements(
+    scope: StatementReadScope, records: list[dict], named_agent: dict | None = None
+) -> list[dict]:
     """The statements of `records` that may leave the gateway, as they may leave it: per scope,
     then per the release policy for statements about roster users (every roster user the
     statement names, see statement_agents: the least revealing decision over them wins; a denied
     statement is left out; a denied field is removed; in a pseudonymised statement every roster
-    user is replaced by the recipient's pseudonym of that user, a spec-valid account Agent)."""
+    user is replaced by the recipient's pseudonym of that user, a spec-valid account Agent).
+    `named_agent`: the Agent the request selected statements by (the `agent` query parameter);
+    when it is a roster user, a statement about them goes out identified or not at all, since the
+    request itself ties it to them (a pseudonym there would link the pseudonym to the person)."""
     statements = [record["statement"] for record in records if scope.allows(record)]
     policy = _policy_for(scope.principal)
     if policy is None or not statements:
@@ -364,6 +369,9 @@ def release_statements(scope: StatementReadScope, records: list[dict]) -> list[d
     resolved = policy.directory.agent_subjects([agent for found in nodes for _path, agent in found])
     if not any(resolved):
         return statements
+    linked = None
+    if named_agent is not None:
+        linked = next(iter(policy.directory.agent_subjects([named_agent])), None)
     # per statement: the Subject of its actor alone (the common statement), or the (path, Subject)
     # of every roster user it names, or None
     about, at = [], 0
@@ -383,7 +391,8 @@ def release_statements(scope: StatementReadScope, records: list[dict]) -> list[d
     released = [
         shaped
         for statement, named in zip(statements, about, strict=True)
-        if (shaped := statement if named is None else shape_statement(batch, statement, named)) is not None
+        if (shaped := statement if named is None else shape_statement(batch, statement, named, linked))
+        is not None
     ]
     batch.finish("xapi/statements")
     return released
@@ -438,21 +447,32 @@ def _fields_by_section(catalog: Catalog) -> list[tuple[str, tuple[str, ...], dic
 
 
 def shape_statement(
-    batch: ReleaseBatch, statement: dict, about: Subject | list[tuple[tuple, Subject]]
+    batch: ReleaseBatch,
+    statement: dict,
+    about: Subject | list[tuple[tuple, Subject]],
+    linked: Subject | None = None,
 ) -> dict | None:
     """`statement` as it may go to the batch's recipient, or None when withheld. `about`: the
-    roster users it names, with the path of each Agent naming one (a Subject alone: the actor)."""
+    roster users it names, with the path of each Agent naming one (a Subject alone: the actor).
+    `linked`: a roster user the request itself names (see release_statements)."""
     if isinstance(about, Subject):
-        whole, fields = statement_decisions(batch, statement, about)
+        subjects = [about]
     else:
         subjects = [about[0][1]] if len(about) == 1 else distinct_subjects(s for _path, s in about)
-        whole, fields = statement_decisions(batch, statement, subjects)
+    whole, fields = statement_decisions(batch, statement, subjects[0] if len(subjects) == 1 else subjects)
     if not whole.releases:
         batch.withhold(whole.category)
         return None
     removed = [(section, iri, d) for section, iri, d in fields if not d.releases]
     kept = [d for _section, _iri, d in fields if d.releases]
     form = least_revealing([whole, *kept]).form
+    if (
+        form != "identified"
+        and linked is not None
+        and any(s.sourced_id == linked.sourced_id for s in subjects)
+    ):
+        batch.withhold(whole.category)
+        return None
     if not removed and form == "identified":
         return statement
     shaped = copy.copy(statement)
@@ -616,9 +636,9 @@ def release_activity(principal: Principal, activity: dict) -> dict:
 
 
 def release_person(principal: Principal, person: dict) -> dict:
-    """The Person object (Agents resource) as it may leave the gateway: for a roster user, in the
-    form the policy gives the `persons` category (pseudonymised: only the recipient's pseudonym
-    account; withheld: an empty Person)."""
+    """The Person object (Agents resource) as it may leave the gateway: for a roster user, only
+    when the policy gives the `persons` category the identified form (otherwise an empty Person:
+    the request names the agent, so no other form can hide who it is about)."""
     _require_definition_read(principal)
     policy = _policy_for(principal)
     if policy is None:
@@ -632,10 +652,9 @@ def release_person(principal: Principal, person: dict) -> dict:
     decision = batch.decide(subject, policy.catalog.persons)
     if decision.form == "identified":
         released = person
-    elif decision.form == "pseudonymised":
-        batch.withhold(f"{decision.category}#field")
-        released = {"objectType": "Person", "account": [batch.pseudonymous_agent(subject)["account"]]}
     else:
+        # the request names the agent: a pseudonym here would link it to the identity, so any
+        # form but identified leaves an empty Person
         batch.withhold(decision.category)
         released = {"objectType": "Person"}
     batch.finish("xapi/agents")

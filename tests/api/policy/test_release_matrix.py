@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -465,3 +466,46 @@ def test_explain_says_which_fields_go_in_which_form_and_why(app, client, world, 
         == 403
     )
     # explaining records nothing: no audit entry from these calls
+
+
+PSEUDONYM_HOME_PAGE = "https://pseudonym.kakehashi.example"
+STRICT_STUDENT_AGENT = {
+    "objectType": "Agent",
+    "account": {"homePage": "https://id.d122299000010.kakehashi.example", "name": "stu-strict"},
+}
+
+
+def test_a_query_naming_a_student_never_answers_with_their_pseudonym(app, client, world):
+    """agent=<the student> ties every statement of the answer to them: a pseudonymised statement
+    there would link the pseudonym to the person, so it is withheld instead."""
+    _, provider = bearer_client(app, client, "provider")
+    everything, _ = get_all_statements(client, provider)
+    pseudonymised = [
+        s for s in everything if s["actor"].get("account", {}).get("homePage") == PSEUDONYM_HOME_PAGE
+    ]
+    assert pseudonymised  # the strict profile pseudonymises some categories for a provider
+    response = client.get(
+        "/xapi/statements", query_string={"agent": json.dumps(STRICT_STUDENT_AGENT)}, headers=provider
+    )
+    assert response.status_code == 200
+    answered = response.json["statements"]
+    assert answered and all(s["actor"]["account"]["name"] == "stu-strict" for s in answered)
+    identified = {
+        statement_id
+        for statement_id, (student, category) in world["sent"].items()
+        if student == "stu-strict" and expected_form("strict", "provider", category, False) == "identified"
+    }
+    assert {s["id"] for s in answered} <= identified
+    assert expected_form("strict", "provider", "assessment.mock-exam", False) != "identified"
+    assert "assessment.mock-exam=" in response.headers["X-Kakehashi-Withheld"]
+
+
+def test_the_agents_resource_never_answers_with_a_pseudonym(app, client, world):
+    _, third_party = bearer_client(app, client, "third_party")
+    assert expected_form("strict", "third_party", "roster.identity", False) != "identified"
+    response = client.get(
+        "/xapi/agents", query_string={"agent": json.dumps(STRICT_STUDENT_AGENT)}, headers=third_party
+    )
+    assert response.status_code == 200
+    assert response.json == {"objectType": "Person"}
+    assert "roster.identity=" in response.headers["X-Kakehashi-Withheld"]
