@@ -19,6 +19,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 import yaml
 
 from gateway.resources import data_path
@@ -80,6 +81,41 @@ FIELD_CATEGORIES = {
     ACHIEVEMENT: "process.achievement",
 }
 RANK = {"deny": 0, "aggregate": 1, "pseudonymised": 2, "identified": 3}
+
+
+class HttpResponse:
+    """A `requests` response read like Flask's test response (`.json` is the parsed body)."""
+
+    def __init__(self, response: requests.Response):
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.json = response.json() if response.content else None
+
+
+class HttpClient:
+    """The matrix talks to the gateway over real HTTP (waitress on a free port), as clients do."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.session = requests.Session()
+
+    def get(self, path: str, *, headers=None, query_string=None) -> HttpResponse:
+        return HttpResponse(
+            self.session.get(self.base + path, headers=headers, params=query_string, timeout=30)
+        )
+
+    def post(self, path: str, *, headers=None, data=None, json=None) -> HttpResponse:
+        return HttpResponse(
+            self.session.post(self.base + path, headers=headers, data=data, json=json, timeout=30)
+        )
+
+
+@pytest.fixture
+def client(live_server):
+    """Overrides the suite's in-process test client: every request below goes over HTTP."""
+    http = HttpClient(live_server)
+    yield http
+    http.session.close()
 
 
 def profile(name: str) -> dict:
