@@ -19,6 +19,16 @@ from gateway.lrs.jsontext import parse_json
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 
 
+class _SignatureRegistry(jws.JWSRegistry):
+    """joserfc's JWS rules with room for an x5c chain in the protected header: its default limit
+    (512 bytes) cannot hold even one certificate (about 1.5 KB each, base64 DER in base64url JSON)."""
+
+    max_header_length = 16 * 1024
+
+
+_REGISTRY = _SignatureRegistry(algorithms=ALLOWED_ALGORITHMS)
+
+
 def _invalid(index: int, why: str) -> BadRequest:
     return BadRequest(
         f"statements[{index}] has an invalid signature: {why}",
@@ -51,7 +61,7 @@ def verify_signatures(statements: list[dict], parts: dict[str, AttachmentPart]) 
 
 def _verify(index: int, statement: dict, token: bytes) -> None:
     try:
-        compact = jws.extract_compact(token.strip())
+        compact = jws.extract_compact(token.strip(), registry=_REGISTRY)
     except (JoseError, ValueError, UnicodeDecodeError) as error:
         raise _invalid(index, f"not a JWS compact serialization ({error})") from None
     algorithm = compact.protected.get("alg")
@@ -61,7 +71,7 @@ def _verify(index: int, statement: dict, token: bytes) -> None:
     if chain:
         key = _certificate_key(chain, index)
         try:
-            jws.deserialize_compact(token.strip(), key, algorithms=[algorithm])
+            jws.deserialize_compact(token.strip(), key, registry=_REGISTRY)
         except (JoseError, ValueError) as error:
             raise _invalid(
                 index, f"the signature does not verify with the x5c certificate ({error})"
