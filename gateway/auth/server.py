@@ -245,12 +245,14 @@ class GatewayIntrospectionEndpoint(IntrospectionEndpoint):
             "active": True,
             "scope": document.scope,
             "client_id": document.client_id,
-            "token_type": "refresh_token" if token.kind == "refresh_token" else "Bearer",
             "exp": int(tokens._aware(expires).timestamp()),
             "iat": int(tokens._aware(document.issued_at).timestamp()),
             "jti": document.id,
             "iss": self.server.issuer,
         }
+        if token.kind != "refresh_token":
+            # RFC 7662 §2.2: a token type of RFC 6749 §7.1; a refresh token has none (RFC 6749 §1.5)
+            payload["token_type"] = "Bearer"
         if document.subject:
             payload["sub"] = document.subject
             payload["act"] = {"sub": document.actor}  # RFC 8693 §4.1: who acts for the subject
