@@ -67,9 +67,16 @@ def query_audit(client=None, subject=None, since=None, until=None, offset=0, lim
 @blp.response(200, description="One audit entry (the decision record a response's Link header names)")
 @blp.doc(security=[{"basicAuth": []}])
 def get_entry(entry_id):
-    """One audit entry (scope audit.read)."""
-    require_scope(g.principal, "audit.read")
+    """One audit entry: any with scope audit.read; without it, the entries of releases to the
+    calling client itself (the decision record its response's Link names). Others answer 404, as
+    a missing entry does."""
     entry = audit.find_entry(entry_id)
+    if (
+        entry is not None
+        and not g.principal.may("audit.read")
+        and entry["client_id"] != g.principal.client_id
+    ):
+        entry = None
     if entry is None:
         raise NotFound(f"no audit entry {entry_id!r}", details={"entry": entry_id})
     return jsonify(entry)

@@ -545,3 +545,14 @@ def test_the_agents_resource_never_answers_with_a_pseudonym(app, client, world):
     assert response.status_code == 200
     assert response.json == {"objectType": "Person"}
     assert "roster.identity=" in response.headers["X-Kakehashi-Withheld"]
+
+
+def test_a_recipient_reads_the_decision_record_of_its_own_response(app, client, world):
+    provider_id, provider = bearer_client(app, client, "provider")
+    _, response = get_all_statements(client, provider)
+    entry_id = response.headers["X-Kakehashi-Decision"]
+    own = client.get(f"/audit/{entry_id}", headers=provider)
+    assert own.status_code == 200 and own.json["client_id"] == provider_id
+    _, other = bearer_client(app, client, "provider")
+    assert client.get(f"/audit/{entry_id}", headers=other).status_code == 404
+    assert client.get("/audit", headers=provider).status_code == 403  # querying the log: audit.read
