@@ -112,31 +112,32 @@ class OneRosterRestClient:
 
     def collection(self, endpoint: str, since: datetime | None = None) -> Iterator[dict]:
         """Every record of a collection endpoint, page by page (Link rel="next" when the provider
-        gives one, else limit/offset until X-Total-Count or a short page)."""
-        params: dict | None = {"limit": self.config.page_size, "offset": 0}
+        gives one, else limit/offset until X-Total-Count or a short page). Once the provider has
+        paged with Link, a page without a next link is the last."""
+        params: dict = {"limit": self.config.page_size, "offset": 0}
         if since is not None:
             params["filter"] = f"dateLastModified>'{_iso(since)}'"
-        url = f"{self.base}/{endpoint}"
+        url: str | None = f"{self.base}/{endpoint}"
         offset = 0
+        linked = False
         while url:
-            response = self._get(url, params)
+            response = self._get(url, None if linked else params)
             items = _items(response, endpoint, url)
             yield from items
             offset += len(items)
             total = response.headers.get("X-Total-Count")
             next_url = response.links.get("next", {}).get("url")
             if next_url:
-                url, params = urljoin(url, next_url), None
+                url, linked = urljoin(url, next_url), True
             elif (
-                not items
+                linked
+                or not items
                 or (total is not None and total.isdigit() and offset >= int(total))
                 or (total is None and len(items) < self.config.page_size)
             ):
                 url = None
             else:
-                params = {**(params or {}), "limit": self.config.page_size, "offset": offset}
-                if since is not None:
-                    params["filter"] = f"dateLastModified>'{_iso(since)}'"
+                params["offset"] = offset
 
     def _get(self, url: str, params: dict | None) -> requests.Response:
         if not self.session.token:

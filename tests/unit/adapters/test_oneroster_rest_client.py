@@ -83,6 +83,27 @@ def test_follows_link_next_and_sends_the_delta_filter():
 
 
 @responses.activate
+def test_a_page_without_a_next_link_ends_link_paging():
+    token(responses)
+    responses.add(
+        responses.GET,
+        USERS,
+        json={"users": [user(1), user(2)]},
+        headers={"Link": f'<{USERS}?limit=2&offset=2>; rel="next"'},
+        match=[matchers.query_param_matcher({"limit": "2", "offset": "0"})],
+    )
+    responses.add(
+        responses.GET,
+        USERS,
+        json={"users": [user(3), user(4)]},  # a full page, no X-Total-Count: the Link says it is the last
+        match=[matchers.query_param_matcher({"limit": "2", "offset": "2"})],
+    )
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    assert [u["sourcedId"] for u in client.collection("users")] == ["u1", "u2", "u3", "u4"]
+    assert len([c for c in responses.calls if c.request.method == "GET"]) == 2
+
+
+@responses.activate
 def test_retries_429_and_5xx_honouring_retry_after():
     token(responses)
     responses.add(responses.GET, USERS, status=429, headers={"Retry-After": "7"})
