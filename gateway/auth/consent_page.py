@@ -5,39 +5,83 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.auth.scopes import ONEROSTER_SCOPES
+from gateway.auth.scopes import ONEROSTER_SCOPES, grants
+from gateway.oneroster.operations import OPERATIONS
+from gateway.policy.catalog import Catalog
+from gateway.policy.release import (
+    DEFINITION_READ_SCOPES,
+    REVIEW_CATEGORIES,
+    REVIEW_READ_SCOPES,
+    ROSTER_ACCESS_SCOPES,
+)
+from gateway.policy.release_reports import IDENTITY_CATEGORY, REPORT_READ_SCOPE
+from gateway.reports.figures import ENROLLMENT, REPORT_CATEGORIES
 
 JST = ZoneInfo("Asia/Tokyo")
 DEFAULT_CONSENT_DAYS = 365
+# What a class report draws on (gateway.reports.service) and names a student's row by.
+REPORT_RELEASES = (*REPORT_CATEGORIES, *ENROLLMENT, IDENTITY_CATEGORY)
 
-_PROCESS_AND_RESULTS = (
-    "assessment.periodic-test",
-    "assessment.mock-exam",
-    "process.study-time",
-    "process.achievement",
-    "process.backtracking",
-    "process.coaching-note",
-    "process.learning-alert",
-)
-_ROSTER = ("roster.identity", "roster.kana", "roster.contact", "roster.enrollment")
 
-# The data categories (profiles/data-categories.yaml) each scope can release.
-SCOPE_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "statements/read": _PROCESS_AND_RESULTS,
-    "statements/read/mine": _PROCESS_AND_RESULTS,
-    "all/read": (*_ROSTER, "roster.demographics", *_PROCESS_AND_RESULTS),
-    "all": (*_ROSTER, "roster.demographics", *_PROCESS_AND_RESULTS),
-    "state": ("process.study-time", "process.achievement"),
-    "reports.read": ("process.study-time", "process.achievement", "process.learning-alert"),
-    "me": ("roster.identity", "roster.enrollment"),
-}
-for _scope in ONEROSTER_SCOPES:
-    if _scope.endswith("roster-demographics.readonly"):
-        SCOPE_CATEGORIES[_scope] = ("roster.demographics",)
-    elif _scope.endswith("roster-core.readonly"):
-        SCOPE_CATEGORIES[_scope] = ("roster.identity", "roster.enrollment")
-    else:
-        SCOPE_CATEGORIES[_scope] = _ROSTER
+def statement_categories(catalog: Catalog) -> frozenset[str]:
+    """Every category a statement, or a classified field of one, can have."""
+    return frozenset(
+        {rule.category for rule in catalog.statement_rules}
+        | set(catalog.data_categories.values())
+        | {catalog.statement_default}
+        | {category for _section, _iri, category in catalog.statement_fields}
+    )
+
+
+def _entity_categories(catalog: Catalog, entity: str) -> set[str]:
+    spec = catalog.roster_entity(entity)
+    return {spec.record} | {category for _path, category in spec.fields}
+
+
+def personal_categories(catalog: Catalog) -> frozenset[str]:
+    """The categories of data about a roster user (what a consent is about): the OneRoster records
+    that name a user, statements, documents and Person objects. Reference data is about no one."""
+    roster = set()
+    for entity, spec in catalog.roster.items():
+        if spec.subject:
+            roster |= _entity_categories(catalog, entity)
+    return frozenset(roster | statement_categories(catalog) | {catalog.documents, catalog.persons})
+
+
+def _roster_categories(catalog: Catalog, scope: str) -> set[str]:
+    """The categories of the OneRoster records the operations `scope` grants return."""
+    name = scope.rsplit("/", 1)[-1]
+    accesses = {access for access, names in ROSTER_ACCESS_SCOPES.items() if name in names}
+    found = set()
+    for operation in OPERATIONS:
+        if operation.access in accesses:
+            found |= _entity_categories(catalog, operation.entity)
+    return found
+
+
+def scope_releases(catalog: Catalog, scope: str) -> frozenset[str]:
+    """The personal-data categories a token holding `scope` can receive, by the same scope checks
+    the release hook (gateway.policy.release, release_reports) makes. `me` reaches the student's
+    whole record (gateway.policy.rights: the record, the export archive)."""
+    personal = personal_categories(catalog)
+    if scope == "me":
+        return personal
+    held = frozenset({scope})
+    found = set()
+    if grants(held, "statements/read") or grants(held, "statements/read/mine"):
+        found |= statement_categories(catalog)
+    if grants(held, "state") or grants(held, "profile") or grants(held, "all/read"):
+        found.add(catalog.documents)
+    if any(grants(held, wanted) for wanted in DEFINITION_READ_SCOPES):
+        found.add(catalog.persons)
+    if grants(held, REPORT_READ_SCOPE):
+        found |= set(REPORT_RELEASES)
+    if any(grants(held, wanted) for wanted in REVIEW_READ_SCOPES):
+        found |= set(REVIEW_CATEGORIES)
+    if scope in ONEROSTER_SCOPES:
+        found |= _roster_categories(catalog, scope)
+    return frozenset(found & personal)
+
 
 CATEGORY_LABELS = {
     "roster.identity": "名前など、あなたがだれかが分かる情報",
@@ -50,8 +94,11 @@ CATEGORY_LABELS = {
     "process.study-time": "勉強した時間",
     "process.achievement": "単元ごとにどこまでできるようになったか",
     "process.backtracking": "前の学年の単元にもどって学び直した記録",
+    "process.coaching-session": "先生との面談をした日と長さ",
     "process.coaching-note": "先生や塾の先生が書いた指導メモ",
     "process.learning-alert": "つまずきのお知らせ（学習アラート）",
+    "process.general": "そのほかの学習の記録",
+    "xapi.document": "学習アプリがあなたについて保存したデータ（とちゅうまでの記録や設定など）",
 }
 PURPOSE_LABELS = {
     "learning-support": "あなたの学習を手助けするため",
@@ -61,11 +108,19 @@ PURPOSE_LABELS = {
 SCOPE_LABELS = {"statements/write": "学習の記録を書きこむ", "me": "あなた自身のデータを見る"}
 
 
-def categories_for(scope: str, known: frozenset[str]) -> list[str]:
-    """The catalog categories the scopes reach, in catalog order, each once."""
-    wanted = {category for item in scope.split() for category in SCOPE_CATEGORIES.get(item, ())}
-    ordered = [c for c in CATEGORY_LABELS if c in wanted and c in known]
-    return ordered + sorted(c for c in wanted & known if c not in CATEGORY_LABELS)
+def categories_for(scope: str, catalog: Catalog) -> list[str]:
+    """The personal-data categories the scopes reach, in catalog order, each once: what the consent
+    page lists and the consent it records names."""
+    wanted = {category for item in scope.split() for category in scope_releases(catalog, item)}
+    return [category for category in catalog.categories if category in wanted]
+
+
+def category_labels(categories: list[str], catalog: Catalog) -> list[str]:
+    """Plain Japanese for each category (the catalog's own Japanese name when the page has none)."""
+    return [
+        CATEGORY_LABELS.get(category) or catalog.categories[category].get("ja", category)
+        for category in categories
+    ]
 
 
 def consent_period(days: int, start: datetime) -> tuple[datetime, datetime]:

@@ -12,10 +12,10 @@ from flask.views import MethodView
 
 from gateway.auth import owners
 from gateway.auth.consent_page import (
-    CATEGORY_LABELS,
     DEFAULT_CONSENT_DAYS,
     PURPOSE_LABELS,
     categories_for,
+    category_labels,
     consent_period,
     japanese_date,
 )
@@ -23,6 +23,7 @@ from gateway.auth.documents import ApiClient
 from gateway.auth.server import ALL_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
 from gateway.auth.tokens import ResourceOwner, now
 from gateway.extensions import Blueprint
+from gateway.policy.release import release_policy
 
 blp = Blueprint(
     "oauth",
@@ -206,10 +207,8 @@ class Authorize(MethodView):
         return [user for user in candidates if may_grant(owner, user)]
 
     def _terms(self, grant):
-        from gateway.policy.consent import catalog
-
         client = self._client(grant)
-        categories = categories_for(grant.request.scope or "", catalog()[1])
+        categories = categories_for(grant.request.scope or "", release_policy().catalog)
         days = int(
             current_app.config.get("KAKEHASHI_OAUTH_CONSENT_DAYS")
             or os.environ.get("KAKEHASHI_OAUTH_CONSENT_DAYS")
@@ -242,7 +241,7 @@ class Authorize(MethodView):
             client_name=client.name,
             organisation_name=self._organisation_name(client.organisation),
             purpose_label=PURPOSE_LABELS.get(client.purpose, client.purpose),
-            category_labels=[CATEGORY_LABELS.get(c, c) for c in categories],
+            category_labels=category_labels(categories, release_policy().catalog),
             valid_from=japanese_date(start),
             valid_until=japanese_date(end),
             actor_name=_display_name(owner),

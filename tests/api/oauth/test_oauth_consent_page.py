@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import json
+
 import requests
 from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from gateway.auth.consent_page import CATEGORY_LABELS, categories_for, personal_categories
+from gateway.auth.scopes import KNOWN_SCOPES
+from gateway.policy.catalog import load_catalog
 from tests.api.oauth.oauth_helpers import (
     PASSWORD,
     REDIRECT_URI,
     STUDENT_APP_SCOPE,
     Browser,
     csrf,
+    register,
     register_student_app,
     seed_owners,
 )
+from tests.conftest import basic_auth
 
 
-def authorization_url(live_server, client_id) -> str:
+def authorization_url(live_server, client_id, scope=STUDENT_APP_SCOPE) -> str:
     params = {
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": REDIRECT_URI,
-        "scope": STUDENT_APP_SCOPE,
+        "scope": scope,
         "state": "xyz",
         "code_challenge": create_s256_code_challenge(generate_token(64)),
         "code_challenge_method": "S256",
@@ -158,3 +166,119 @@ def test_the_login_lasts_one_decision(app, live_server):
     browser = Browser(live_server)
     browser.authorize(url, "user-stu-16")
     assert "ログイン" in browser.open(url).text
+
+
+# ------------------------------------------------------------- scopes → data categories (catalog)
+
+
+def test_every_personal_data_category_is_reachable_by_some_scope():
+    catalog = load_catalog()
+    about_no_one = {catalog.units, catalog.roster_entity("orgs").record}
+    personal = set(catalog.categories) - about_no_one
+    assert personal_categories(catalog) == personal
+    # `me` reaches the whole record; every category is also reached by a scope of its own resource
+    assert categories_for("me", catalog) == [c for c in catalog.categories if c in personal]
+    reached = {category for scope in KNOWN_SCOPES - {"me"} for category in categories_for(scope, catalog)}
+    for category in catalog.categories:
+        if category in personal:
+            assert category in reached, f"no scope puts {category} on the consent page"
+            assert category in CATEGORY_LABELS, f"{category} has no plain Japanese label"
+        else:
+            assert category not in reached, f"{category} is about no one: no consent is asked for it"
+
+
+def test_statement_and_document_scopes_cover_every_category_they_release():
+    catalog = load_catalog()
+    statements = {rule.category for rule in catalog.statement_rules}
+    statements |= {catalog.statement_default, *catalog.data_categories.values()}
+    statements |= {category for _section, _iri, category in catalog.statement_fields}
+    for scope in ("statements/read", "statements/read/mine", "all/read", "all"):
+        assert statements <= set(categories_for(scope, catalog)), scope
+    for scope in ("state", "profile", "all/read", "all"):
+        assert catalog.documents in categories_for(scope, catalog), scope
+    assert "xapi.document" not in categories_for("statements/read", catalog)
+    # xAPI's all/read grants no roster reads; the OneRoster scopes do
+    assert "roster.demographics" not in categories_for("all/read", catalog)
+    demographics = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly"
+    assert categories_for(demographics, catalog) == ["roster.demographics"]
+
+
+XAPI = {"X-Experience-API-Version": "2.0.0"}
+STU_16 = {"objectType": "Agent", "account": {"homePage": "https://id.s1.kakehashi.example", "name": "stu-16"}}
+UNIT = "https://kakehashi.example/units/8451503311000000"
+
+
+def statement(verb: str, activity_type: str) -> dict:
+    return {
+        "actor": STU_16,
+        "verb": {"id": verb},
+        "object": {"id": UNIT, "definition": {"type": activity_type}},
+    }
+
+
+def test_a_consented_student_app_receives_every_category_its_scopes_reach(app, live_server, make_credentials):
+    """Under the strict profile a student_app gets a student's data through the consent channel
+    only: what the consent page recorded must cover coaching sessions, other learning records and
+    the app's State documents."""
+    seed_owners(app)
+    writer = {**basic_auth(*make_credentials("all")), **XAPI}
+    coaching = statement(
+        "http://adlnet.gov/expapi/verbs/attended", "http://adlnet.gov/expapi/activities/meeting"
+    )
+    general = statement(
+        "http://adlnet.gov/expapi/verbs/commented", "http://adlnet.gov/expapi/activities/lesson"
+    )
+    stored = requests.post(f"{live_server}/xapi/statements", json=[coaching, general], headers=writer)
+    assert stored.status_code == 200, stored.text
+    state = {"activityId": UNIT, "agent": json.dumps(STU_16), "stateId": "progress"}
+    saved = requests.put(
+        f"{live_server}/xapi/activities/state", params=state, json={"unit": 3}, headers=writer
+    )
+    assert saved.status_code == 204, saved.text
+
+    scope = "statements/read state"
+    client_id, _ = register(
+        app,
+        name="まなびアプリ",
+        role="student_app",
+        scopes=scope,
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        purpose="learning-support",
+        public=True,
+        organisation="S1",
+    )
+    oauth = OAuth2Session(
+        client_id,
+        token_endpoint_auth_method="none",
+        redirect_uri=REDIRECT_URI,
+        scope=scope,
+        code_challenge_method="S256",
+    )
+    verifier = generate_token(64)
+    url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
+    browser = Browser(live_server)
+    browser.login(url, "user-stu-16")
+    page = browser.open(url).text
+    for label in (
+        "先生との面談をした日と長さ",
+        "そのほかの学習の記録",
+        "学習アプリがあなたについて保存したデータ",
+    ):
+        assert label in page, label
+    location = browser.decide(url).headers["Location"]
+    token = oauth.fetch_token(
+        f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier
+    )
+    [consent] = consents(app)
+    assert {"process.coaching-session", "process.general", "xapi.document"} <= set(consent["categories"])
+
+    reader = {"Authorization": f"Bearer {token['access_token']}", **XAPI}
+    released = requests.get(f"{live_server}/xapi/statements", headers=reader)
+    assert released.status_code == 200, released.text
+    assert len(released.json()["statements"]) == 2
+    assert (
+        "X-Kakehashi-Withheld" not in released.headers or released.headers["X-Kakehashi-Withheld"] == "none"
+    )
+    document = requests.get(f"{live_server}/xapi/activities/state", params=state, headers=reader)
+    assert document.status_code == 200 and document.json() == {"unit": 3}
