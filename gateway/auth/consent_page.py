@@ -1,4 +1,5 @@
-"""What the consent page shows: which data categories a client's scopes reach, in plain Japanese."""
+"""What the consent page shows, in plain Japanese: which data categories a client's scopes reach,
+and what each scope lets the client do."""
 
 from __future__ import annotations
 
@@ -105,7 +106,32 @@ PURPOSE_LABELS = {
     "school-administration": "学校の事務のため",
     "research": "研究のため（個人が分からない形で使います）",
 }
-SCOPE_LABELS = {"statements/write": "学習の記録を書きこむ", "me": "あなた自身のデータを見る"}
+# What a token with each scope may do, said plainly: the data it reads is listed apart (categories).
+SCOPE_CAPABILITIES = {
+    "me": "あなたのデータをすべて見て、まとめて持ち出す（成績、面談のメモ、生年月日や性別などもふくみます）。"
+    "また、かけはしにあるあなたのデータをすべて消す（消したデータは元にもどせません）",
+    "consent.write": "あなたの代わりに、ほかのアプリや塾などにあなたのデータを渡す同意をしたり、同意を取り消したりする",
+    "consent.read": "あなたがした同意の一覧を見る",
+    "statements/write": "あなたの学習の記録を、かけはしに書きこむ（書きこんだ記録は先生や学校にも届くことがあります）",
+    "statements/read": "かけはしにあるあなたの学習の記録を見る",
+    "statements/read/mine": "このアプリが書きこんだ学習の記録を見る",
+    "all/read": "かけはしにあるあなたの学習の記録と、学習アプリの保存データをすべて見る",
+    "all": "かけはしにあるあなたの学習の記録と、学習アプリの保存データをすべて見て、書きこむ。"
+    "クラスの学習のまとめ（レポート）も見る",
+    "state": "学習アプリの保存データ（とちゅうまでの記録など）を見たり書きこんだりする",
+    "profile": "学習アプリがあなたについて保存する設定などを見たり書きこんだりする",
+    "define": "教材や問題の説明を、かけはしに書きこむ",
+    "reports.read": "クラスの学習のまとめ（レポート）を見る",
+    "audit.read": "だれにどのデータが渡ったかの記録を見る",
+    "units.read": "学習指導要領の単元の一覧を見る",
+}
+_ROSTER_CAPABILITIES = {
+    "roster-core.readonly": "学校の名簿（名前・学校・クラス）を見る",
+    "roster.readonly": "学校の名簿（名前・ふりがな・連絡先・学校・クラス）を見る",
+    "roster-demographics.readonly": "名簿にある生年月日や性別を見る",
+}
+for _scope in sorted(ONEROSTER_SCOPES):
+    SCOPE_CAPABILITIES[_scope] = _ROSTER_CAPABILITIES[_scope.rsplit("/", 1)[-1]]
 
 
 def categories_for(scope: str, catalog: Catalog) -> list[str]:
@@ -121,6 +147,12 @@ def category_labels(categories: list[str], catalog: Catalog) -> list[str]:
         CATEGORY_LABELS.get(category) or catalog.categories[category].get("ja", category)
         for category in categories
     ]
+
+
+def capabilities_for(scope: str) -> list[str]:
+    """What the requested scopes allow the app to do, in plain Japanese, each once."""
+    requested = set(scope.split())
+    return list(dict.fromkeys(text for name, text in SCOPE_CAPABILITIES.items() if name in requested))
 
 
 def consent_period(days: int, start: datetime) -> tuple[datetime, datetime]:

@@ -14,6 +14,7 @@ from gateway.auth import owners
 from gateway.auth.consent_page import (
     DEFAULT_CONSENT_DAYS,
     PURPOSE_LABELS,
+    capabilities_for,
     categories_for,
     category_labels,
     consent_period,
@@ -242,6 +243,7 @@ class Authorize(MethodView):
             organisation_name=self._organisation_name(client.organisation),
             purpose_label=PURPOSE_LABELS.get(client.purpose, client.purpose),
             category_labels=category_labels(categories, release_policy().catalog),
+            capabilities=capabilities_for(grant.request.scope or ""),
             valid_from=japanese_date(start),
             valid_until=japanese_date(end),
             actor_name=_display_name(owner),

@@ -9,7 +9,13 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from gateway.auth.consent_page import CATEGORY_LABELS, categories_for, personal_categories
+from gateway.auth.consent_page import (
+    CATEGORY_LABELS,
+    SCOPE_CAPABILITIES,
+    capabilities_for,
+    categories_for,
+    personal_categories,
+)
 from gateway.auth.scopes import KNOWN_SCOPES
 from gateway.policy.catalog import load_catalog
 from tests.api.oauth.oauth_helpers import (
@@ -69,6 +75,10 @@ def test_login_then_consent_page_in_plain_japanese(app, live_server):
         "どのデータか",
         "勉強した時間",
         "定期テストの点数",  # categories
+        "このアプリができること",
+        "かけはしにあるあなたの学習の記録を見る",  # statements/read
+        "あなたのデータをすべて見て、まとめて持ち出す",  # me: the whole record and the export
+        "データをすべて消す",  # me: erasure
         "いつまでか",
         "年",
         "同意する",
@@ -77,6 +87,38 @@ def test_login_then_consent_page_in_plain_japanese(app, live_server):
     ):
         assert text in html, text
     assert consents(app) == []  # showing the page grants nothing
+
+
+def test_the_page_says_what_each_requested_scope_allows(app, live_server):
+    seed_owners(app)
+    scope = "statements/read statements/write consent.write"
+    client_id, _ = register(
+        app,
+        name="まなびアプリ",
+        role="student_app",
+        scopes=scope,
+        grant_types=["authorization_code"],
+        redirect_uris=[REDIRECT_URI],
+        purpose="learning-support",
+        public=True,
+    )
+    url = authorization_url(live_server, client_id, scope)
+    browser = Browser(live_server)
+    browser.login(url, "user-stu-16")
+    html = browser.open(url).text
+    for capability in capabilities_for(scope):
+        assert f"<li>{capability}</li>" in html, capability
+    assert "学習の記録を、かけはしに書きこむ" in html  # statements/write
+    assert "あなたの代わりに" in html and "同意をしたり" in html  # consent.write
+    assert SCOPE_CAPABILITIES["me"] not in html  # only what was asked for
+
+
+def test_every_scope_has_a_capability_in_plain_japanese():
+    assert SCOPE_CAPABILITIES.keys() == KNOWN_SCOPES
+    assert capabilities_for("state profile") == [SCOPE_CAPABILITIES["state"], SCOPE_CAPABILITIES["profile"]]
+    # the 1.1 and 1.2 OneRoster scope of one name read the same: said once
+    core = "https://purl.imsglobal.org/spec/or/v1p{}/scope/roster-core.readonly"
+    assert len(capabilities_for(f"{core.format(1)} {core.format(2)}")) == 1
 
 
 def test_wrong_password_shows_the_login_again(app, live_server):
