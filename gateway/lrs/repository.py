@@ -26,9 +26,9 @@ then moves to a claims collection sharded on the statement id, written before th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -577,24 +577,60 @@ def _attachment_bucket() -> gridfs.GridFSBucket:
     return gridfs.GridFSBucket(batches().database, bucket_name=ATTACHMENT_BUCKET)
 
 
-def save_attachment_contents(parts: Iterable[AttachmentPart]) -> None:
-    """Stores each content once, keyed by its SHA-2 (a content already stored is not written again)."""
-    parts = {part.sha2: part for part in parts}
-    if not parts:
-        return
+@dataclass(frozen=True)
+class WrittenContents:
+    """The attachment contents one request wrote (not found stored): each carries the request's
+    `writer` mark until the request keeps them (its statements are stored) or discards them."""
+
+    writer: str
+    hashes: list[str]
+
+
+def save_attachment_contents(parts: Iterable[AttachmentPart]) -> WrittenContents:
+    """Stores each content once, keyed by its SHA-2 (a content already stored is not written again).
+
+    A content found stored is claimed first (its writer mark removed, atomically with finding it), so
+    a request that wrote it and then fails can no longer discard it once another request relies on it.
+    """
+    writer, hashes = uuid.uuid4().hex, []
     database = batches().database
     files = database[f"{ATTACHMENT_BUCKET}.files"]
-    present = {record["_id"] for record in files.find({"_id": {"$in": list(parts)}}, {"_id": 1})}
     bucket = _attachment_bucket()
-    for sha2, part in parts.items():
-        if sha2 in present:
-            continue
-        # Chunks left by an upload that died before writing its file record would collide.
-        database[f"{ATTACHMENT_BUCKET}.chunks"].delete_many({"files_id": sha2})
-        with contextlib.suppress(gridfs.errors.FileExists):  # a concurrent request stored it
-            bucket.upload_from_stream_with_id(
-                sha2, sha2, part.content, metadata={"contentType": part.content_type}
-            )
+    for sha2, part in {part.sha2: part for part in parts}.items():
+        while not files.update_one({"_id": sha2}, {"$unset": {"metadata.writer": ""}}).matched_count:
+            # Chunks left by an upload that died before writing its file record would collide.
+            database[f"{ATTACHMENT_BUCKET}.chunks"].delete_many({"files_id": sha2})
+            try:
+                bucket.upload_from_stream_with_id(
+                    sha2,
+                    sha2,
+                    part.content,
+                    metadata={"contentType": part.content_type, "writer": writer},
+                )
+            except gridfs.errors.FileExists:
+                continue  # a concurrent request stored it: claim it
+            hashes.append(sha2)
+            break
+    return WrittenContents(writer, hashes)
+
+
+def keep_attachment_contents(written: WrittenContents) -> None:
+    """The statements referencing these contents are stored: they are no longer the writer's to discard."""
+    if written.hashes:
+        database = batches().database
+        database[f"{ATTACHMENT_BUCKET}.files"].update_many(
+            {"_id": {"$in": written.hashes}, "metadata.writer": written.writer},
+            {"$unset": {"metadata.writer": ""}},
+        )
+
+
+def discard_attachment_contents(written: WrittenContents) -> None:
+    """Deletes the contents the request wrote, unless another request has claimed them since."""
+    database = batches().database
+    for sha2 in written.hashes:
+        still_unclaimed = {"_id": sha2, "metadata.writer": written.writer}
+        if database[f"{ATTACHMENT_BUCKET}.files"].delete_one(still_unclaimed).deleted_count:
+            database[f"{ATTACHMENT_BUCKET}.chunks"].delete_many({"files_id": sha2})
 
 
 def load_attachment_contents(hashes: list[str]) -> list[AttachmentPart]:

@@ -119,8 +119,16 @@ def store_statements(
         raise BadRequest(
             "the batch contains the same statement id more than once", details={"property": "id"}
         )
-    repository.save_attachment_contents(attachments.values())
-    new_records = _store_new(records, ids)
+    # Contents are stored before their statements, so a stored statement never lacks one (even if
+    # the process dies between the writes); a request refused while storing (409, voiding rule)
+    # takes back the contents it wrote, unless a concurrent request has claimed them meanwhile.
+    written = repository.save_attachment_contents(attachments.values())
+    try:
+        new_records = _store_new(records, ids)
+    except Exception:
+        repository.discard_attachment_contents(written)
+        raise
+    repository.keep_attachment_contents(written)
     record_activity_definitions([record["statement"] for record in new_records], context.principal)
     return ids
 

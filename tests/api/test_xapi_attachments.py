@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jws
 from joserfc.jwk import OctKey, RSAKey
 
+from gateway.lrs import repository
+from gateway.lrs.attachments import AttachmentPart
 from tests.api.test_xapi_slice import statement
 
 BOUNDARY = "xapi-test-boundary"
@@ -198,3 +200,95 @@ def test_non_json_numbers_are_rejected_in_the_statements_part(client, xapi_heade
     framed = multipart({**body, "result": {"score": {"raw": 1}}}, [("text/plain", content)])
     nan = framed.replace(b'"raw": 1', b'"raw": NaN')
     assert post_multipart(client, xapi_headers, nan).status_code == 400
+
+
+# Attachment contents are stored once per SHA-2, and only for statements that are stored.
+
+VOIDED = {"id": "http://adlnet.gov/expapi/verbs/voided", "display": {"en-US": "voided"}}
+
+
+def _stored_contents(app) -> dict[str, dict]:
+    """The attachment contents stored, by SHA-2: the GridFS file record and its chunk count."""
+    with app.app_context():
+        database = repository.batches().database
+        files = database[f"{repository.ATTACHMENT_BUCKET}.files"]
+        chunks = database[f"{repository.ATTACHMENT_BUCKET}.chunks"]
+        return {
+            record["_id"]: {**record, "chunks": chunks.count_documents({"files_id": record["_id"]})}
+            for record in files.find()
+        }
+
+
+def test_the_same_content_in_two_requests_is_stored_once(app, client, xapi_headers):
+    content = "同じ添付ファイル".encode()
+    sha2 = hashlib.sha256(content).hexdigest()
+    ids = []
+    for _ in range(2):
+        body = statement(id=str(uuid.uuid4()), attachments=[attachment(content)])
+        response = post_multipart(client, xapi_headers, multipart(body, [("text/plain", content)]))
+        assert response.status_code == 200, response.json
+        ids.append(body["id"])
+    stored = _stored_contents(app)
+    assert list(stored) == [sha2]
+    assert stored[sha2]["chunks"] == 1
+    assert "writer" not in stored[sha2]["metadata"]  # kept: no request may discard it any more
+    for statement_id in ids:
+        fetched = client.get(
+            "/xapi/statements",
+            query_string={"statementId": statement_id, "attachments": "true"},
+            headers=xapi_headers,
+        )
+        assert content in fetched.data
+
+
+def test_a_request_refused_with_409_stores_no_new_content(app, client, xapi_headers):
+    first, kept = _valid_body()
+    assert post_multipart(client, xapi_headers, multipart(first, [("text/plain", kept)])).status_code == 200
+    refused = b"a different statement with the same id"
+    conflicting = {**first, "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"}}
+    conflicting["attachments"] = [attachment(kept), attachment(refused)]
+    response = post_multipart(
+        client, xapi_headers, multipart(conflicting, [("text/plain", kept), ("text/plain", refused)])
+    )
+    assert response.status_code == 409, response.json
+    # The refused request's new content is gone; the content it shared with a stored statement stays.
+    assert list(_stored_contents(app)) == [hashlib.sha256(kept).hexdigest()]
+    fetched = client.get(
+        "/xapi/statements",
+        query_string={"statementId": first["id"], "attachments": "true"},
+        headers=xapi_headers,
+    )
+    assert kept in fetched.data
+
+
+def test_a_request_refused_by_the_voiding_rule_stores_no_content(app, client, xapi_headers):
+    voided = client.post("/xapi/statements", json=statement(), headers=xapi_headers).json[0]
+    voiding = statement(
+        id=str(uuid.uuid4()), verb=VOIDED, object={"objectType": "StatementRef", "id": voided}
+    )
+    assert client.post("/xapi/statements", json=voiding, headers=xapi_headers).status_code == 200
+    content = b"evidence"
+    revoiding = statement(
+        verb=VOIDED,
+        object={"objectType": "StatementRef", "id": voiding["id"]},
+        attachments=[attachment(content)],
+    )
+    response = post_multipart(client, xapi_headers, multipart(revoiding, [("text/plain", content)]))
+    assert response.status_code == 400, response.json
+    assert "cannot be voided" in response.json["error"]["message"]
+    assert _stored_contents(app) == {}
+
+
+def test_a_failed_writer_does_not_discard_content_another_request_claimed(app):
+    part = AttachmentPart(hashlib.sha256(b"shared").hexdigest(), "text/plain", b"shared")
+    with app.app_context():
+        failing = repository.save_attachment_contents([part])
+        succeeding = repository.save_attachment_contents([part])  # concurrent: finds and claims it
+        assert failing.hashes == [part.sha2]
+        assert succeeding.hashes == []
+        repository.discard_attachment_contents(failing)
+        assert repository.load_attachment_contents([part.sha2]) == [part]
+
+        alone = AttachmentPart(hashlib.sha256(b"alone").hexdigest(), "text/plain", b"alone")
+        repository.discard_attachment_contents(repository.save_attachment_contents([alone]))
+        assert repository.load_attachment_contents([alone.sha2]) == []
