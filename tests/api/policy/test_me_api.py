@@ -200,6 +200,13 @@ def test_erasure_leaves_no_trace_in_any_collection(client, monkeypatch, world, a
     assert counts["voidingStatements"] == 3 == len(voiding)
     assert {s["object"]["id"] for s in voiding} == {s["id"] for s in world[:3]}
     assert all(s["actor"]["account"]["name"] == "kakehashi-erasure" for s in voiding)
+    # an app sending an erased statement again finds it voided on arrival
+    resent = world[0]
+    assert client.post("/xapi/statements", json=resent, headers=xapi_headers).status_code == 200
+    by_id = {"statementId": resent["id"]}
+    assert client.get("/xapi/statements", query_string=by_id, headers=xapi_headers).status_code == 404
+    by_voided_id = {"voidedStatementId": resent["id"]}
+    assert client.get("/xapi/statements", query_string=by_voided_id, headers=xapi_headers).status_code == 200
     act_as(monkeypatch, me_token("stu-other"))
     assert client.get("/me").status_code == 200
     # the juku's release and this /me at least (the release hook may audit the xAPI read above too)
