@@ -6,7 +6,9 @@ malformed payloads.
 What it pulls goes in the way a CSV export would: `pull_roster` writes the records as a OneRoster
 CSV file set (bulk for a full pull, delta for a pull since a date) and imports it with
 `adapters.oneroster.importer`, so a pulled roster gets the same validation, references check,
-counts and all-or-nothing apply as an imported one.
+counts and all-or-nothing apply as an imported one. In a full pull, an endpoint that answers with no
+records gives a bulk file with no rows (the provider has none: the stored ones of that source go);
+an endpoint the provider does not offer (404 or 501) is declared absent (the stored ones stay).
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class ProviderError(Exception):
 
 class ProviderAuthenticationError(ProviderError):
     """401, or the token endpoint refused the client credentials."""
+
+
+class EndpointNotOfferedError(ProviderError):
+    """404 or 501 on an endpoint's first page: the provider does not offer that collection."""
 
 
 class ProviderForbiddenError(ProviderError):
@@ -121,7 +127,12 @@ class OneRosterRestClient:
         offset = 0
         linked = False
         while url:
-            response = self._get(url, None if linked else params)
+            try:
+                response = self._get(url, None if linked else params)
+            except EndpointNotOfferedError as error:
+                if offset or linked:  # a collection that vanishes mid-way is a failure, not absence
+                    raise ProviderError(str(error)) from None
+                raise
             items = _items(response, endpoint, url)
             yield from items
             offset += len(items)
@@ -192,6 +203,8 @@ def _retryable_failure(url: str, response: requests.Response) -> str | None:
     """None for a success; a description for a response worth retrying (429, 5xx); raises the
     matching ProviderError for any other error status."""
     status = response.status_code
+    if status in (404, 501):
+        raise EndpointNotOfferedError(f"{url}: {status}{_status_info(response)}")
     if status == 429 or status >= 500:
         return f"{status}{_status_info(response)}"
     if status == 401:
@@ -384,44 +397,32 @@ def pull_to_file_set(
     client: OneRosterRestClient, directory: Path, since: datetime | None = None
 ) -> dict[str, int]:
     """Writes what the provider holds (or what changed since `since`) as a CSV file set; returns
-    the rows per file. A full pull leaves out records marked tobedeleted (a bulk file has none)."""
+    the rows per file written. A full pull leaves out records marked tobedeleted (a bulk file has
+    none) and writes a file for every collection the provider offers, even with no rows."""
     version = client.config.version
     mode = "delta" if since is not None else "bulk"
     files: dict[str, _SpooledFile] = {}
+    not_offered: set[str] = set()
     try:
         for endpoint in ENDPOINTS:
             files[endpoint] = _SpooledFile(directory, endpoint, version)
             if endpoint == "users" and version == "1.2":
                 files["roles"] = _SpooledFile(directory, "roles", version)
-            for record in client.collection(endpoint, since):
-                if mode == "bulk" and record.get("status") == "tobedeleted":
-                    continue
-                row = row_of(endpoint, record, version)
-                if mode == "bulk":
-                    row["status"], row["dateLastModified"] = "", row.get("dateLastModified", "")
-                files[endpoint].add(row)
-                if endpoint == "users" and version == "1.2":
-                    roles = role_rows(record)
-                    for role in roles:
-                        if mode == "bulk":
-                            role["status"] = ""
-                        files["roles"].add(role)
-                    if mode == "delta":
-                        # roles the user no longer has: a delta must say so
-                        current = {role["sourcedId"] for role in roles}
-                        for stale in stored_role_ids(record["sourcedId"]):
-                            if stale not in current:
-                                files["roles"].add(
-                                    {
-                                        "sourcedId": stale,
-                                        "status": "tobedeleted",
-                                        "dateLastModified": _text(record.get("dateLastModified")),
-                                        "userSourcedId": record["sourcedId"],
-                                    }
-                                )
+            try:
+                _spool_collection(client, endpoint, since, files)
+            except EndpointNotOfferedError:
+                not_offered.add(endpoint)
+                if endpoint == "users":
+                    not_offered.add("roles")
+        if not_offered >= set(ENDPOINTS):
+            raise ProviderError(
+                f"{client.base} offers none of the roster endpoints (404 or 501): "
+                f"are the base URL and the OneRoster version ({version}) right?"
+            )
         present = {}
         for entity, spooled in files.items():
-            if spooled.count:
+            # a full pull declares every collection it read, rows or none; a delta only changes
+            if entity not in not_offered and (mode == "bulk" or spooled.count):
                 spooled.write()
                 present[entity] = spooled.count
     finally:  # the spools, also when the provider fails mid-pull
@@ -440,6 +441,40 @@ def pull_to_file_set(
             ]
         )
     return present
+
+
+def _spool_collection(
+    client: OneRosterRestClient, endpoint: str, since: datetime | None, files: dict[str, _SpooledFile]
+) -> None:
+    """Adds the rows of one endpoint's records (and, for 1.2 users, of their roles) to their files."""
+    version = client.config.version
+    mode = "delta" if since is not None else "bulk"
+    for record in client.collection(endpoint, since):
+        if mode == "bulk" and record.get("status") == "tobedeleted":
+            continue
+        row = row_of(endpoint, record, version)
+        if mode == "bulk":
+            row["status"], row["dateLastModified"] = "", row.get("dateLastModified", "")
+        files[endpoint].add(row)
+        if endpoint == "users" and version == "1.2":
+            roles = role_rows(record)
+            for role in roles:
+                if mode == "bulk":
+                    role["status"] = ""
+                files["roles"].add(role)
+            if mode == "delta":
+                # roles the user no longer has: a delta must say so
+                current = {role["sourcedId"] for role in roles}
+                for stale in stored_role_ids(record["sourcedId"]):
+                    if stale not in current:
+                        files["roles"].add(
+                            {
+                                "sourcedId": stale,
+                                "status": "tobedeleted",
+                                "dateLastModified": _text(record.get("dateLastModified")),
+                                "userSourcedId": record["sourcedId"],
+                            }
+                        )
 
 
 def pull_roster(

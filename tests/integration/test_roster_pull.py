@@ -4,10 +4,11 @@ drop the roles a user lost."""
 
 from __future__ import annotations
 
+import pytest
 import responses
 from responses import matchers
 
-from adapters.oneroster.rest_client import ProviderConfig, pull_roster
+from adapters.oneroster.rest_client import ProviderConfig, ProviderError, pull_roster
 from gateway.oneroster import repository
 
 BASE = "https://sis.example.jp"
@@ -205,3 +206,38 @@ def test_a_delta_pull_applies_what_changed_since(app):
     assert roles == {("u1", "student"), ("t1", "teacher"), ("u3", "student")}
     assert enrollments == {"e1", "e3"}
     assert users["u1"]["_source"] == users["u3"]["_source"] == "Remote SIS"
+
+
+@responses.activate
+def test_a_full_pull_removes_what_an_empty_collection_no_longer_has_and_keeps_what_is_not_offered(app):
+    demographic = {"sourcedId": "u1", "status": "active", "dateLastModified": DLM, "birthDate": "2010-05-01"}
+    serve({**roster([student("花子")]), "demographics": [demographic]})
+    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    with app.app_context():
+        assert not pull_roster(config, sleep=lambda s: None).rejected
+        responses.reset()
+        collections = roster([student("花子")], enrollments=[])
+        del collections["demographics"]
+        serve(collections)
+        responses.add(responses.GET, f"{ROOT}/demographics", status=501)  # not offered any more
+        result = pull_roster(config, sleep=lambda s: None)
+        assert not result.rejected, result.issues_table("en")
+        assert repository.count("enrollments") == 0
+        assert repository.count("demographics") == 1
+    assert result.files["enrollments"] == "bulk" and "demographics" not in result.files
+    assert counts(result)["enrollments"] == (0, 0, 1, 0)
+
+
+@responses.activate
+def test_a_provider_offering_no_roster_endpoint_is_an_error_that_changes_nothing(app):
+    serve(roster([student("花子")]))
+    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    with app.app_context():
+        assert not pull_roster(config, sleep=lambda s: None).rejected
+        responses.reset()
+        serve({})
+        for endpoint in roster([]):
+            responses.add(responses.GET, f"{ROOT}/{endpoint}", status=404)
+        with pytest.raises(ProviderError, match="offers none of the roster endpoints"):
+            pull_roster(config, sleep=lambda s: None)
+        assert repository.count("orgs") == repository.count("users") == 1

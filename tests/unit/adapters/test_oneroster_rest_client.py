@@ -1,8 +1,9 @@
 """The OneRoster REST consumer against a provider played by `responses`: OAuth2 client credentials,
-paging, delta filter, retries, and clear errors."""
+paging, delta filter, retries, endpoints not offered, the file set a pull writes, and clear errors."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 
 import pytest
@@ -10,12 +11,15 @@ import responses
 from responses import matchers
 
 from adapters.oneroster.rest_client import (
+    EndpointNotOfferedError,
     MalformedPayloadError,
     OneRosterRestClient,
     ProviderAuthenticationError,
     ProviderConfig,
+    ProviderError,
     ProviderForbiddenError,
     ProviderUnavailableError,
+    pull_to_file_set,
     row_of,
 )
 
@@ -173,6 +177,69 @@ def test_malformed_payloads_are_reported(body, message):
     client = OneRosterRestClient(config(), sleep=lambda s: None)
     with pytest.raises(MalformedPayloadError, match=message):
         list(client.collection("users"))
+
+
+@pytest.mark.parametrize("status", [404, 501])
+@responses.activate
+def test_an_endpoint_the_provider_does_not_offer_is_reported_without_retries(status):
+    token(responses)
+    responses.add(responses.GET, USERS, status=status)
+    waits = []
+    client = OneRosterRestClient(config(), sleep=waits.append)
+    with pytest.raises(EndpointNotOfferedError, match=f"users: {status}"):
+        list(client.collection("users"))
+    assert waits == []
+
+
+@responses.activate
+def test_a_collection_that_vanishes_after_its_first_page_is_an_error_not_absence():
+    token(responses)
+    responses.add(responses.GET, USERS, json={"users": [user(1), user(2)]}, headers={"X-Total-Count": "3"})
+    responses.add(responses.GET, USERS, status=404)
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    with pytest.raises(ProviderError) as raised:
+        list(client.collection("users"))
+    assert not isinstance(raised.value, EndpointNotOfferedError)
+
+
+@responses.activate
+def test_a_full_pull_writes_a_file_with_no_rows_for_an_empty_collection(tmp_path):
+    token(responses)
+    root = f"{BASE}/ims/oneroster/rostering/v1p2"
+    for endpoint in ("orgs", "academicSessions", "courses", "classes", "users", "enrollments"):
+        responses.add(
+            responses.GET, f"{root}/{endpoint}", json={endpoint: []}, headers={"X-Total-Count": "0"}
+        )
+    responses.add(responses.GET, f"{root}/demographics", status=404)
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    assert pull_to_file_set(client, tmp_path) == {
+        "orgs": 0,
+        "academicSessions": 0,
+        "courses": 0,
+        "classes": 0,
+        "users": 0,
+        "roles": 0,
+        "enrollments": 0,
+    }
+    with (tmp_path / "manifest.csv").open(encoding="utf-8") as file:
+        manifest = dict(csv.reader(file))
+    assert manifest["file.users"] == manifest["file.roles"] == manifest["file.enrollments"] == "bulk"
+    assert manifest["file.demographics"] == "absent" and not (tmp_path / "demographics.csv").exists()
+    with (tmp_path / "roles.csv").open(encoding="utf-8") as file:
+        assert list(csv.reader(file)) == [
+            [
+                "sourcedId",
+                "status",
+                "dateLastModified",
+                "userSourcedId",
+                "roleType",
+                "role",
+                "beginDate",
+                "endDate",
+                "orgSourcedId",
+                "userProfileSourcedId",
+            ]
+        ]
 
 
 def test_json_records_become_csv_rows():
