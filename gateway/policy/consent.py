@@ -522,6 +522,19 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _client_name(client_id: str) -> str | None:
+    from gateway.auth.documents import ApiClient
+
+    found = ApiClient._get_collection().find_one({"_id": client_id}, {"name": 1})
+    return found.get("name") if found else None
+
+
+def _organisation_name(org_id: str) -> str | None:
+    from gateway.oneroster import store
+
+    return (store.find_one("orgs", org_id) or {}).get("name")
+
+
 def receipt(document: dict, at: datetime | None = None) -> dict:
     """The consent receipt: the ISO/IEC TS 27560 elements that apply, under the standard's element
     names and grouping (record header, PII processing, party identification, events), plus the
@@ -555,6 +568,28 @@ def receipt(document: dict, at: datetime | None = None) -> dict:
     elif status == "expired":
         events.append({"event_time": _iso(document["valid_until"]), "duration": 0, "state": "expired"})
     recipient = document["recipient_client_id"]
+    # the controller is the subject's school, which holds the data the consent lets out (the
+    # gateway processes it for the school); the recipient is the third party it goes to
+    controller = next(iter(document.get("subject_organisations") or ()), None)
+    controllers = [f"org:{controller}"] if controller else []
+    parties = [
+        {
+            "party_id": f"recipient:{recipient}",
+            "party_role": "Third Party",
+            "party_name": _client_name(recipient),
+            "client_id": recipient,
+            "organisation": document.get("recipient_organisation"),
+        }
+    ]
+    if controller:
+        parties.append(
+            {
+                "party_id": f"org:{controller}",
+                "party_role": "PII Controller",
+                "party_name": _organisation_name(controller),
+                "organisation": controller,
+            }
+        )
     return {
         "record_header": {
             "schema_version": RECEIPT_SCHEMA,
@@ -569,7 +604,7 @@ def receipt(document: dict, at: datetime | None = None) -> dict:
                     "purpose_type": "education",
                     "lawful_basis": "consent",
                     "pii_information": [{"pii_type": category} for category in document["categories"]],
-                    "pii_controllers": [f"recipient:{recipient}"],
+                    "pii_controllers": controllers,
                     "collection_method": [
                         "recorded from a signed paper form"
                         if document.get("collection_method") == "paper"
@@ -583,14 +618,7 @@ def receipt(document: dict, at: datetime | None = None) -> dict:
                 }
             ],
         },
-        "party_identification": [
-            {
-                "party_id": f"recipient:{recipient}",
-                "party_role": "Third Party",
-                "client_id": recipient,
-                "organisation": document.get("recipient_organisation"),
-            }
-        ],
+        "party_identification": parties,
         "event": events,
         "consent_status": status,
         "kakehashi": {

@@ -50,6 +50,26 @@ def test_grant_returns_a_27560_receipt(ctx):
     assert consents.consent_is_active(receipt["kakehashi"]["id"])
 
 
+def test_the_receipt_names_the_student_s_school_as_controller_and_the_recipient_as_third_party(ctx):
+    from gateway.auth.service import register_client
+    from gateway.oneroster.repository import collection
+
+    collection("orgs").insert_one(
+        {"_id": "sch-1", "sourcedId": "sch-1", "name": "県立一高", "type": "school"}
+    )
+    collection("users").insert_one(
+        {"_id": "stu-1", "sourcedId": "stu-1", "roles": [{"role": "student", "org": {"sourcedId": "sch-1"}}]}
+    )
+    juku = register_client("学習塾ひかり", "provider", "statements/read")
+    receipt = grant(recipient_client_id=juku.client_id)
+    purpose = receipt["pii_processing"]["purposes"][0]
+    assert purpose["pii_controllers"] == ["org:sch-1"]
+    assert purpose["recipient_third_parties"] == [f"recipient:{juku.client_id}"]
+    parties = {party["party_role"]: party for party in receipt["party_identification"]}
+    assert parties["PII Controller"]["party_name"] == "県立一高"
+    assert parties["Third Party"]["party_name"] == "学習塾ひかり"
+
+
 def test_revocation_is_immediate_and_once(ctx):
     receipt = grant()
     revoked = consents.revoke_consent(receipt["kakehashi"]["id"], by="stu-1")
