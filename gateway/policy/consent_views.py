@@ -1,9 +1,11 @@
 """HTTP endpoints of consents: grant, list, receipt, revoke; thin views over gateway.policy.consent.
 
 Who may do what:
-- a token acting for a student (authorization_code; Principal.subject/actor) grants for that student
-  (the actor must pass `may_grant`: the student by the age rule, or a linked guardian), lists and
-  revokes that student's consents;
+- a token acting for a student (authorization_code; Principal.subject/actor) lists and revokes that
+  student's consents; when it is a `student_app` client's, it also grants for that student (the
+  actor must pass `may_grant`: the student by the age rule, or a linked guardian). Any other
+  client's token acting for a student may not grant (403 `not_a_student_app`): consent.write would
+  otherwise let, say, a provider give itself the student's consent;
 - a school or board client (with an organisation) records a paper consent for a student of its
   organisation (the signer named in `granted_by` must pass `may_grant`), lists and revokes consents
   of its organisation's students;
@@ -40,6 +42,7 @@ blp = Blueprint(
 )
 me_blp = Blueprint("me_consents", __name__, url_prefix="/me", description="My data: consents")
 SCHOOL_ROLES = ("school", "board")
+STUDENT_APP_ROLE = "student_app"
 STATUSES = ("active", "pending", "expired", "revoked")
 
 
@@ -121,6 +124,13 @@ def grant(
     require_scope(principal, "consent.write")
     token_subject = acting_subject(principal)
     if token_subject:
+        if principal.role != STUDENT_APP_ROLE:
+            raise Forbidden(
+                f"consents are given through a {STUDENT_APP_ROLE} client; this {principal.role} "
+                "client's token acting for a student may not grant one",
+                code="not_a_student_app",
+                details={"role": principal.role},
+            )
         if subject not in (None, token_subject):
             raise Forbidden(
                 "a token acting for a student grants consent for that student only", code="wrong_subject"

@@ -144,6 +144,34 @@ def test_scopes_and_roles(client, monkeypatch, roster):
     assert client.get("/me/consents").json["error"]["code"] == "subject_required"
 
 
+@pytest.mark.parametrize("role", ["provider", "third_party", "school", "board"])
+def test_only_a_student_app_token_grants_for_its_student(client, monkeypatch, roster, app, role):
+    """consent.write on a token acting for a student does not let any client give itself (or
+    another recipient) the student's consent: the electronic path is the student app's."""
+    token = ActingPrincipal(
+        "c-1",
+        "塾のアプリ",
+        role,
+        frozenset({"consent.write", "consent.read"}),
+        organisation="S1",
+        subject="stu-16",
+        actor="stu-16",
+    )
+    act_as(monkeypatch, token)
+    for grant in (body(roster), body("c-1"), body(roster, subject="stu-16")):
+        response = client.post("/consents", json=grant)
+        assert response.status_code == 403, response.json
+        assert response.json["error"]["code"] == "not_a_student_app"
+        assert response.json["error"]["details"] == {"role": role}
+    with app.app_context():
+        assert consent.Consent.objects.count() == 0
+    # the same client recording a paper consent, without acting for a student, is unchanged
+    if role == "school":
+        act_as(monkeypatch, ActingPrincipal("c-1", "かけはし高校", role, token.scopes, organisation="S1"))
+        paper = client.post("/consents", json=body(roster, subject="stu-14", granted_by="g-14"))
+        assert paper.status_code == 201 and paper.json["kakehashi"]["collection_method"] == "paper"
+
+
 def test_basic_credentials_work_for_a_recipient(client, make_credentials, roster):
     from tests.conftest import basic_auth
 
