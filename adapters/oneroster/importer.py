@@ -520,6 +520,19 @@ class RosterImport:
             if entity == "users" and version == "1.2":
                 self._attach(record)
             previous = stored.get(sourced_id)
+            if (
+                mode == "delta"
+                and previous
+                and previous[1]
+                and result.modified
+                and result.modified <= previous[1]
+            ):  # not newer than the stored record: skipped, an upsert or a delete alike
+                self.issues.add(
+                    Issue("stale-record", file=name, line=line, column="dateLastModified", severity=WARNING)
+                )
+                counts.unchanged += 1
+                kept.add(sourced_id)
+                continue
             if result.status == "tobedeleted":  # delta only (bulk rejects it)
                 if previous is None:
                     self.issues.add(
@@ -539,19 +552,6 @@ class RosterImport:
                     deleted.add(sourced_id)
                 if attachment:
                     self._attachment_change(attachment, sourced_id, None)
-                continue
-            if (
-                mode == "delta"
-                and previous
-                and previous[1]
-                and result.modified
-                and result.modified <= previous[1]
-            ):
-                self.issues.add(
-                    Issue("stale-record", file=name, line=line, column="dateLastModified", severity=WARNING)
-                )
-                counts.unchanged += 1
-                kept.add(sourced_id)
                 continue
             kept.add(sourced_id)
             if attachment:
