@@ -324,10 +324,20 @@ def row_of(entity: str, record: dict, version: str) -> dict[str, str]:
         )
     metadata = record.get("metadata")
     if isinstance(metadata, dict):
-        for key, value in metadata.items():
-            if not isinstance(value, dict | list):
-                row[f"metadata.{key}"] = _text(value)
+        row.update(_metadata_columns(metadata))
     return row
+
+
+def _metadata_columns(metadata: dict, prefix: str = "metadata") -> Iterator[tuple[str, str]]:
+    """The metadata.* columns of a metadata object, nested objects flattened with dots: the Japan
+    Profile's {"jp": {"kanaGivenName": …}} and {"jp.kanaGivenName": …} both give
+    metadata.jp.kanaGivenName. Lists have no CSV form and are left out."""
+    for key, value in metadata.items():
+        column = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            yield from _metadata_columns(value, column)
+        elif not isinstance(value, list):
+            yield column, _text(value)
 
 
 def role_rows(user: dict) -> list[dict[str, str]]:

@@ -1,5 +1,6 @@
 """Pulling a roster from a OneRoster 1.1 or 1.2 REST provider (played by `responses`) into the store:
-full pulls, and delta pulls that upsert what changed, delete what the provider marks tobedeleted and
+full pulls (collections with no records emptied, endpoints not offered left alone, nested metadata
+flattened), and delta pulls that upsert what changed, delete what the provider marks tobedeleted and
 drop the roles a user lost."""
 
 from __future__ import annotations
@@ -241,3 +242,18 @@ def test_a_provider_offering_no_roster_endpoint_is_an_error_that_changes_nothing
         with pytest.raises(ProviderError, match="offers none of the roster endpoints"):
             pull_roster(config, sleep=lambda s: None)
         assert repository.count("orgs") == repository.count("users") == 1
+
+
+@responses.activate
+def test_nested_japan_profile_metadata_is_stored_under_its_dotted_keys(app):
+    user = {**student("花子"), "metadata": {"jp": {"kanaGivenName": "ハナコ", "kanaFamilyName": "サトウ"}}}
+    membership = {**enrollment("e1", "u1"), "metadata": {"jp": {"shussekiNo": 12, "publicFlg": False}}}
+    serve(roster([user], [membership]))
+    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    with app.app_context():
+        result = pull_roster(config, sleep=lambda s: None)
+        assert not result.rejected, result.issues_table("en")
+        stored_user = repository.collection("users").find_one({"_id": "u1"})
+        stored_enrollment = repository.collection("enrollments").find_one({"_id": "e1"})
+    assert stored_user["metadata"] == {"jp.kanaGivenName": "ハナコ", "jp.kanaFamilyName": "サトウ"}
+    assert stored_enrollment["metadata"] == {"jp.shussekiNo": "12", "jp.publicFlg": "false"}

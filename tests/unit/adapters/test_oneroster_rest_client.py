@@ -269,3 +269,22 @@ def test_json_records_become_csv_rows():
     }
     row = row_of("users", legacy_user, "1.1")
     assert row["orgSourcedIds"] == "s1" and row["role"] == "student" and row["enabledUser"] == "true"
+
+
+def test_nested_metadata_objects_become_dotted_metadata_columns():
+    enrollment = {
+        "sourcedId": "e1",
+        "metadata": {
+            "jp": {"shussekiNo": 12, "publicFlg": True, "note": None},
+            "ext": {"vendor": {"code": "A-1"}, "tags": ["x", "y"]},
+            "plain": "kept",
+        },
+    }
+    row = row_of("enrollments", enrollment, "1.2")
+    assert {key: value for key, value in row.items() if key.startswith("metadata.")} == {
+        "metadata.jp.shussekiNo": "12",
+        "metadata.jp.publicFlg": "true",
+        "metadata.jp.note": "",
+        "metadata.ext.vendor.code": "A-1",
+        "metadata.plain": "kept",
+    }
