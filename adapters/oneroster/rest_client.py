@@ -118,14 +118,18 @@ class OneRosterRestClient:
 
     def collection(self, endpoint: str, since: datetime | None = None) -> Iterator[dict]:
         """Every record of a collection endpoint, page by page (Link rel="next" when the provider
-        gives one, else limit/offset until X-Total-Count or a short page). Once the provider has
-        paged with Link, a page without a next link is the last."""
+        gives one, else limit/offset until X-Total-Count). Once the provider has paged with Link, a
+        page without a next link is the last. Without either, a page is the last when it is empty
+        or shorter than an earlier one: a provider may cap the limit below the one asked for, so a
+        first page shorter than asked is not yet the end (a bulk pull that stopped there would
+        delete the rest)."""
         params: dict = {"limit": self.config.page_size, "offset": 0}
         if since is not None:
             params["filter"] = f"dateLastModified>'{_iso(since)}'"
         url: str | None = f"{self.base}/{endpoint}"
         offset = 0
         linked = False
+        largest_page = 0
         while url:
             try:
                 response = self._get(url, None if linked else params)
@@ -136,6 +140,7 @@ class OneRosterRestClient:
             items = _items(response, endpoint, url)
             yield from items
             offset += len(items)
+            largest_page = max(largest_page, len(items))
             total = response.headers.get("X-Total-Count")
             next_url = response.links.get("next", {}).get("url")
             if next_url:
@@ -144,7 +149,7 @@ class OneRosterRestClient:
                 linked
                 or not items
                 or (total is not None and total.isdigit() and offset >= int(total))
-                or (total is None and len(items) < self.config.page_size)
+                or (total is None and len(items) < largest_page)
             ):
                 url = None
             else:

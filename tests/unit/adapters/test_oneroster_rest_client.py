@@ -29,7 +29,7 @@ USERS = f"{BASE}/ims/oneroster/rostering/v1p2/users"
 
 
 def config(**overrides) -> ProviderConfig:
-    return ProviderConfig(BASE, TOKEN, "kakehashi", "secret", page_size=2, **overrides)
+    return ProviderConfig(BASE, TOKEN, "kakehashi", "secret", **{"page_size": 2, **overrides})
 
 
 def token(rsps, status=200):
@@ -108,11 +108,41 @@ def test_a_page_without_a_next_link_ends_link_paging():
 
 
 @responses.activate
+def test_without_a_total_or_links_paging_goes_on_past_a_provider_capped_page():
+    token(responses)
+    pages = ((0, [user(1), user(2)]), (2, [user(3), user(4)]), (4, [user(5)]))
+    for offset, items in pages:  # the provider caps the limit at 2 and gives no X-Total-Count
+        responses.add(
+            responses.GET,
+            USERS,
+            json={"users": items},
+            match=[matchers.query_param_matcher({"limit": "3", "offset": str(offset)})],
+        )
+    client = OneRosterRestClient(config(page_size=3), sleep=lambda s: None)
+    assert [u["sourcedId"] for u in client.collection("users")] == ["u1", "u2", "u3", "u4", "u5"]
+    assert len([c for c in responses.calls if c.request.method == "GET"]) == 3
+
+
+@responses.activate
+def test_without_a_total_or_links_a_short_first_page_ends_at_the_next_empty_one():
+    token(responses)
+    for offset, items in ((0, [user(1)]), (1, [])):
+        responses.add(
+            responses.GET,
+            USERS,
+            json={"users": items},
+            match=[matchers.query_param_matcher({"limit": "2", "offset": str(offset)})],
+        )
+    client = OneRosterRestClient(config(), sleep=lambda s: None)
+    assert [u["sourcedId"] for u in client.collection("users")] == ["u1"]
+
+
+@responses.activate
 def test_retries_429_and_5xx_honouring_retry_after():
     token(responses)
     responses.add(responses.GET, USERS, status=429, headers={"Retry-After": "7"})
     responses.add(responses.GET, USERS, status=503)
-    responses.add(responses.GET, USERS, json={"users": [user(1)]})
+    responses.add(responses.GET, USERS, json={"users": [user(1)]}, headers={"X-Total-Count": "1"})
     waits = []
     client = OneRosterRestClient(config(backoff_seconds=1.0), sleep=waits.append)
     assert [u["sourcedId"] for u in client.collection("users")] == ["u1"]
