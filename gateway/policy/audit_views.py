@@ -73,7 +73,7 @@ def get_entry(entry_id):
     entry = audit.find_entry(entry_id)
     if (
         entry is not None
-        and not g.principal.may("audit.read")
+        and "audit.read" not in g.principal.scopes
         and entry["client_id"] != g.principal.client_id
     ):
         entry = None

@@ -38,7 +38,7 @@ IDENTITY_CATEGORY = "roster.identity"
 
 
 def require_report_read(principal: Principal) -> None:
-    if not principal.may(REPORT_READ_SCOPE):
+    if REPORT_READ_SCOPE not in principal.scopes:  # a gateway scope: by name only (`all` is xAPI's)
         raise Forbidden(
             f"this client may not read reports (needs scope {REPORT_READ_SCOPE})",
             code="insufficient_scope",
