@@ -34,6 +34,7 @@ from adapters.oneroster.fileset import MANIFEST, FileSet, FileSetError, Manifest
 from adapters.oneroster.records import Reference, RowReader
 from adapters.oneroster.report import ERROR, WARNING, Issue, IssueList, render_table
 from gateway.oneroster import repository
+from gateway.policy import rights
 
 # Which entities' ids an entity's references need (for the "reference" rule's message).
 TARGET_NAMES = {
@@ -478,6 +479,7 @@ class RosterImport:
         deleted: set[str] = set()
         attachment = entity if entity in USER_ATTACHMENTS and version == "1.2" else None
         finished = self._finished_targets(entity)
+        erased = rights.erased_subjects() if entity == "users" else None
         for line, values in rows:
             if len(values) != width:
                 self.issues.add(
@@ -556,6 +558,18 @@ class RosterImport:
             kept.add(sourced_id)
             if attachment:
                 self._attachment_change(attachment, sourced_id, record)
+            if erased is not None and previous is None and erased(sourced_id):
+                # imported again (the school's roster is its own record), but the school is told
+                self.issues.add(
+                    Issue(
+                        "erased-user-reimported",
+                        file=name,
+                        line=line,
+                        column="sourcedId",
+                        severity=WARNING,
+                        params={"value": sourced_id},
+                    )
+                )
             self._decide(entity, record, result.modified, previous, source, counts)
         if mode == "bulk":
             for sourced_id, (_, _, owner) in stored.items():

@@ -112,6 +112,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "dateLastModified が登録済みより古いため適用しません",
         "is older than the stored record (dateLastModified) and is not applied",
     ),
+    "erased-user-reimported": (
+        "{value} は本人の求めによりデータを消去した利用者です。名簿に再び登録しますが、学習記録や同意は戻りません。出力元の名簿をご確認ください",
+        "{value} was erased at the person's request; the roster record is created again, but no "
+        "learning records or consents come back: check the roster this file set was exported from",
+    ),
     "delete-unknown": (
         "削除する {value} は登録されていません",
         "{value} is marked tobedeleted but is not stored",

@@ -251,6 +251,13 @@ def _erase_subject(subject: str, requested_by_role: str, requested_via: str | No
     }
 
 
+def erased_subjects() -> Callable[[str], bool]:
+    """A test of whether a sourcedId was erased, reading the tombstones once (a roster import asks
+    it for every new user; with no erasure on record it computes nothing)."""
+    digests = set(ErasureTombstone._get_collection().distinct("subject_digest"))
+    return (lambda subject: subject_digest(subject) in digests) if digests else (lambda subject: False)
+
+
 def was_erased(subject: str) -> bool:
     return (
         ErasureTombstone._get_collection().find_one({"subject_digest": subject_digest(subject)}) is not None
