@@ -16,19 +16,23 @@ The rule (used wherever a statement is tied to a roster user, the demo data incl
    (xAPI allows one identifier per Agent object, so the account stays the one the gateway writes.)
 
 Lookups the other way (`user_for_agent`): an account is the user whose sourcedId is its `name` and
-whose homePage (by the rule above) is its `homePage`; an mbox is the one user with that e-mail
+whose homePage (by the rule above) is its `homePage`, compared without regard to case or a trailing
+slash; an mbox is the one user with that e-mail
 address (compared without regard to case); an address several users share links to none of them,
-and `mbox_sha1sum`/`openid` agents are not linked.
+and `mbox_sha1sum`/`openid` agents are not linked. The release policy (gateway.policy.subjects)
+makes the same lookups in batches, with the same helpers: `same_home_page`, `mbox_address`,
+`email_key`, `users_by_email`.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from gateway.errors import BadRequest, NotFound
 from gateway.oneroster import store
 from gateway.oneroster.documents import configured_home_page, forget_home_page, save_home_page
+from gateway.oneroster.repository import collection
 
 DEFAULT_HOME_PAGE = "https://id.{code}.kakehashi.example"
 
@@ -133,27 +137,48 @@ def user_for_agent(agent: dict) -> dict | None:
         if user is None:
             return None
         linked = agent_for_user(user)
-        same = linked and _same_home_page(linked["account"]["homePage"], str(account.get("homePage", "")))
+        same = linked and same_home_page(linked["account"]["homePage"], str(account.get("homePage", "")))
         return user if same else None
+    address = mbox_address(agent)
+    return users_by_email([address]).get(email_key(address)) if address else None
+
+
+def same_home_page(a: str, b: str) -> bool:
+    """Whether two account homePages are the same: compared without regard to case or a trailing slash."""
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
+
+
+def mbox_address(agent: dict) -> str | None:
+    """The e-mail address of an Agent's mbox (a "mailto:" IRI, the scheme in any case), or None."""
     mbox = agent.get("mbox")
-    if isinstance(mbox, str) and mbox.lower().startswith("mailto:"):
-        return _user_by_email(mbox[len("mailto:") :])
+    if isinstance(mbox, str) and mbox[:7].lower() == "mailto:" and len(mbox) > 7:
+        return mbox[7:]
     return None
 
 
-def _user_by_email(address: str) -> dict | None:
-    if not address:
-        return None
-    users = store.find_by_field("users", "email", [address])
-    if not users:
-        users = store.find_matching(
-            "users", {"email": {"$regex": f"^{re.escape(address)}$", "$options": "i"}}
-        )
-    return users[0] if len(users) == 1 else None
+def email_key(address: str) -> str:
+    """An e-mail address as the rule compares it: without regard to case."""
+    return address.lower()
 
 
-def _same_home_page(a: str, b: str) -> bool:
-    return a.rstrip("/").lower() == b.rstrip("/").lower()
+# Comparison without regard to case (strength 2): `users_by_email` queries with it, so an index on
+# the users' `email` with this collation serves the lookup (without one, it reads every user).
+EMAIL_COLLATION = {"locale": "en", "strength": 2}
+
+
+def users_by_email(addresses: Iterable[str], projection: dict | None = None) -> dict[str, dict]:
+    """email_key → the one roster user with that address, for the addresses of `addresses` that
+    belong to exactly one user (an address several users share links to none of them). One query."""
+    keys = {email_key(address) for address in addresses if address}
+    if not keys:
+        return {}
+    owners: dict[str, list[dict]] = {}
+    query = {"email": {"$in": sorted(keys)}}
+    for user in collection("users").find(query, projection).collation(EMAIL_COLLATION):
+        key = email_key(user.get("email") or "")
+        if key in keys:  # the collation is a superset of the rule (it ignores width, too)
+            owners.setdefault(key, []).append(user)
+    return {key: users[0] for key, users in owners.items() if len(users) == 1}
 
 
 def _display_name(user: dict) -> str:

@@ -9,7 +9,14 @@ import time
 from dataclasses import dataclass
 
 from gateway.oneroster.documents import OrgIdentity
-from gateway.oneroster.identity import DEFAULT_HOME_PAGE, home_org_id
+from gateway.oneroster.identity import (
+    default_home_page,
+    email_key,
+    home_org_id,
+    mbox_address,
+    same_home_page,
+    users_by_email,
+)
 from gateway.oneroster.repository import collection
 
 USER_TTL = 5.0  # seconds: a roster change reaches the policy within this
@@ -61,7 +68,7 @@ class SubjectDirectory:
         if org_id in pages:
             return pages[org_id]
         identifier = (orgs.get(org_id) or (None, None))[0]
-        return DEFAULT_HOME_PAGE.format(code=(identifier or org_id).strip().lower())
+        return default_home_page({"identifier": identifier, "sourcedId": org_id})
 
     def _chain(self, org_id: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         orgs, _ = self._org_tables()
@@ -100,26 +107,22 @@ class SubjectDirectory:
                 self._users[sourced_id] = (now + USER_TTL, row)
         return found
 
-    def _ids_by_email(self, emails: set[str]) -> dict[str, str | None]:
+    def _ids_by_email(self, keys: set[str]) -> dict[str, str | None]:
+        """email_key → the sourcedId of the one user with that address (None: none or shared)."""
         now = time.monotonic()
         found, missing = {}, []
-        for email in emails:
-            cached = self._emails.get(email)
+        for key in keys:
+            cached = self._emails.get(key)
             if cached is not None and cached[0] > now:
-                found[email] = cached[1]
+                found[key] = cached[1]
             else:
-                missing.append(email)
+                missing.append(key)
         if missing:
-            owners: dict[str, list[str]] = {}
-            variants = list({*missing, *(email.lower() for email in missing)})
-            for row in collection("users").find({"email": {"$in": variants}}, {"email": 1}):
-                owners.setdefault(row["email"].lower(), []).append(row["_id"])
+            owners = users_by_email(missing, {"email": 1})
             self.queries += 1
-            for email in missing:
-                matches = owners.get(email.lower(), [])
-                # an address several users share links to none of them (gateway.oneroster.identity)
-                found[email] = matches[0] if len(matches) == 1 else None
-                self._emails[email] = (now + USER_TTL, found[email])
+            for key in missing:
+                found[key] = owners[key]["_id"] if key in owners else None
+                self._emails[key] = (now + USER_TTL, found[key])
         return found
 
     def subjects(self, ids) -> dict[str, Subject]:
@@ -135,29 +138,27 @@ class SubjectDirectory:
         return result
 
     def agent_subjects(self, agents: list[dict]) -> list[Subject | None]:
-        """The roster subject each agent is (None: not a roster user), by the identity rule:
-        an account whose name is a user's sourcedId under that user's homePage, or an mbox."""
-        names = {
-            a["account"]["name"]
-            for a in agents
-            if isinstance(a.get("account"), dict) and "name" in a["account"]
-        }
-        emails = {
-            a["mbox"][7:]
-            for a in agents
-            if isinstance(a.get("mbox"), str) and a["mbox"].startswith("mailto:")
-        }
-        by_email = self._ids_by_email(emails) if emails else {}
+        """The roster subject each agent is (None: not a roster user), by the identity rule of
+        gateway.oneroster.identity (as `user_for_agent`): an account whose name is a user's sourcedId
+        and whose homePage is that user's, else an mbox with the e-mail address of one user."""
+        accounts = [agent.get("account") for agent in agents]
+        emails = [
+            None if isinstance(account, dict) else email_key(mbox_address(agent) or "")
+            for agent, account in zip(agents, accounts, strict=True)
+        ]
+        by_email = self._ids_by_email({email for email in emails if email})
+        names = {str(account.get("name", "")) for account in accounts if isinstance(account, dict)}
         subjects = self.subjects(names | {sid for sid in by_email.values() if sid})
-        resolved = []
-        for agent in agents:
-            subject = None
-            account = agent.get("account")
-            if isinstance(account, dict) and account.get("name") in subjects:
-                candidate = subjects[account["name"]]
-                if candidate.orgs and self.home_page(candidate.orgs[0]) == account.get("homePage"):
-                    subject = candidate
-            elif isinstance(agent.get("mbox"), str):
-                subject = subjects.get(by_email.get(agent["mbox"][7:]) or "")
-            resolved.append(subject)
-        return resolved
+        return [
+            self._account_subject(account, subjects)
+            if isinstance(account, dict)
+            else subjects.get(by_email.get(email) or "")
+            for account, email in zip(accounts, emails, strict=True)
+        ]
+
+    def _account_subject(self, account: dict, subjects: dict[str, Subject]) -> Subject | None:
+        subject = subjects.get(str(account.get("name", "")))
+        if subject is None or not subject.orgs:
+            return None
+        home_page = self.home_page(subject.orgs[0])
+        return subject if same_home_page(home_page, str(account.get("homePage", ""))) else None
