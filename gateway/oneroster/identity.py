@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from gateway.errors import BadRequest, NotFound
 from gateway.oneroster import store
 from gateway.oneroster.documents import configured_home_page, forget_home_page, save_home_page
-from gateway.oneroster.repository import collection
+from gateway.oneroster.repository import EMAIL_COLLATION, collection
 
 DEFAULT_HOME_PAGE = "https://id.{code}.kakehashi.example"
 
@@ -161,14 +161,10 @@ def email_key(address: str) -> str:
     return address.lower()
 
 
-# Comparison without regard to case (strength 2): `users_by_email` queries with it, so an index on
-# the users' `email` with this collation serves the lookup (without one, it reads every user).
-EMAIL_COLLATION = {"locale": "en", "strength": 2}
-
-
 def users_by_email(addresses: Iterable[str], projection: dict | None = None) -> dict[str, dict]:
     """email_key → the one roster user with that address, for the addresses of `addresses` that
-    belong to exactly one user (an address several users share links to none of them). One query."""
+    belong to exactly one user (an address several users share links to none of them). One query,
+    served by the users' `email_ci` index (EMAIL_COLLATION: without regard to case)."""
     keys = {email_key(address) for address in addresses if address}
     if not keys:
         return {}

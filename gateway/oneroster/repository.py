@@ -82,6 +82,9 @@ INDEXED_FIELDS = {
     "userProfiles": ("user.sourcedId",),
 }
 
+# How e-mail addresses compare in the identity rule (gateway.oneroster.identity): without case.
+EMAIL_COLLATION = {"locale": "en", "strength": 2}
+
 # Writes per bulk_write call inside the import transaction; records per insert_many of a generation.
 WRITE_CHUNK = 2_000
 INSERT_CHUNK = 5_000
@@ -166,6 +169,8 @@ def index_entity(entity: str, target: Collection) -> None:
         target.create_index([(field, ASCENDING)])
     if entity == "users":
         target.create_index([("_source", ASCENDING), ("dateLastModified", ASCENDING)])
+        # the identity rule's e-mail look-up (the plain `email` index serves the OneRoster filter)
+        target.create_index([("email", ASCENDING)], name="email_ci", collation=EMAIL_COLLATION)
 
 
 DOCUMENTS = (RosterIndexes,)

@@ -95,14 +95,13 @@ class SubjectDirectory:
             rows = {
                 row["_id"]: row
                 for row in collection("users").find(
-                    {"_id": {"$in": missing}}, {"primaryOrg": 1, "roles": 1, "email": 1, "status": 1}
+                    {"_id": {"$in": missing}}, {"primaryOrg": 1, "roles": 1, "email": 1}
                 )
             }
             self.queries += 1
             for sourced_id in missing:
+                # a user marked tobedeleted is still a person: their data stays under the policy
                 row = rows.get(sourced_id)
-                if row is not None and row.get("status") == "tobedeleted":
-                    row = None
                 found[sourced_id] = row
                 self._users[sourced_id] = (now + USER_TTL, row)
         return found

@@ -139,3 +139,16 @@ def test_a_statement_by_a_variant_of_a_student_is_decided_by_the_policy(
     assert released["id"] == statement_id
     assert is_pseudonym(released["actor"]), released["actor"]
     assert audited == [["stu-strict"]]
+
+
+def test_the_e_mail_look_up_uses_the_case_insensitive_index(app):
+    from gateway.oneroster.repository import EMAIL_COLLATION, collection
+
+    with app.app_context():
+        plan = (
+            collection("users")
+            .find({"email": {"$in": ["student@example.jp"]}})
+            .collation(EMAIL_COLLATION)
+            .explain()["queryPlanner"]["winningPlan"]
+        )
+    assert "email_ci" in str(plan) and "COLLSCAN" not in str(plan)
