@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, has_request_context, request
+from werkzeug.datastructures import Authorization
 
 from gateway.auth.service import Principal, authenticate_bearer, authenticate_client
 from gateway.errors import GatewayError, Unauthorized
@@ -17,7 +18,7 @@ def _quoted(text: str) -> str:
 def authenticate_request(realm: str = XAPI_REALM) -> Principal:
     """The principal for the request's Bearer token (RFC 6750) or HTTP Basic client credentials
     (kept for the xAPI conformance suite), stored on `g.principal`; else 401 with the challenges."""
-    credentials = request.authorization
+    credentials = _authorization(realm)
     if credentials is not None and credentials.type == "bearer":
         principal = authenticate_bearer(credentials.token or "")
         if principal is None:
@@ -40,6 +41,19 @@ def authenticate_request(realm: str = XAPI_REALM) -> Principal:
         )
     g.principal = principal
     return principal
+
+
+def _authorization(realm: str) -> Authorization | None:
+    """The parsed Authorization header. Werkzeug (3.1) raises ValueError instead of returning None
+    for Basic credentials with non-ASCII characters (which cannot be base64)."""
+    try:
+        return request.authorization
+    except ValueError:
+        raise Unauthorized(
+            "malformed HTTP Basic credentials: not base64 of client_id:client_secret",
+            details={"header": "Authorization"},
+            headers=_challenges(realm),
+        ) from None
 
 
 def _challenges(realm: str, bearer_error: str = "") -> dict[str, str]:

@@ -35,9 +35,22 @@ def _storable_int(text: str) -> int | float:
     return value if value in _INT64 else _finite_float(text)
 
 
+# RFC 8259 §9 lets a parser limit nesting. Deeper values could be read but not handled: orjson
+# writes at most 254 levels (statement digests, responses) and json.dumps runs out of stack.
+MAX_NESTING = 100
+
+
 def parse_json(text: str | bytes) -> object:
     """json.loads for RFC 8259 JSON only, bytes read as UTF-8 (RFC 8259 §8.1; json.loads would
-    also guess UTF-16 and UTF-32); ValueError (UnicodeDecodeError included) otherwise."""
+    also guess UTF-16 and UTF-32), nested at most MAX_NESTING levels; ValueError (UnicodeDecodeError
+    included) otherwise."""
+    value = _parse(text)
+    if _nesting(value) > MAX_NESTING:
+        raise ValueError(f"the JSON text is nested more than {MAX_NESTING} levels deep")
+    return value
+
+
+def _parse(text: str | bytes) -> object:
     if isinstance(text, bytes) and _LONG_RUN not in text.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(text)  # the fast path; a failure is judged (and worded) below
@@ -45,6 +58,25 @@ def parse_json(text: str | bytes) -> object:
             pass
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return json.loads(
-        text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_storable_int
-    )
+    try:
+        return json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_storable_int
+        )
+    except RecursionError:
+        # orjson refuses more than 1024 levels; json.loads runs out of stack before that.
+        raise ValueError(f"the JSON text is nested more than {MAX_NESTING} levels deep") from None
+
+
+def _nesting(value: object) -> int:
+    """How many arrays and objects deep the value goes (0 for a scalar), level by level."""
+    depth = 0
+    level = [value] if isinstance(value, dict | list) else []
+    while level:
+        depth += 1
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+    return depth

@@ -76,7 +76,9 @@ def authority(value: object, at: At) -> dict[str, Any]:
 def account(value: object, at: At) -> dict[str, Any]:
     fields = json_object(value, at, ("homePage", "name"), required=("homePage", "name"))
     iri(fields["homePage"], at.key("homePage"), kind="an IRL")
-    string(fields["name"], at.key("name"))
+    if "\0" in string(fields["name"], at.key("name")):
+        # The identifier is a key of the stored statement's lookup index, and BSON keys cannot hold it.
+        at.key("name").fail("must not contain U+0000")
     return fields
 
 

@@ -136,9 +136,23 @@ def extensions(value: object, at: At) -> dict[str, object]:
     """An object whose keys are IRIs; its values are any JSON, null included."""
     if not isinstance(value, dict):
         at.fail("must be an extensions object")
-    for key in value:
+    for key, extension in value.items():
         iri(key, at.key(key), kind="an IRI (extension keys are IRIs)")
+        _storable_object_keys(extension, at.key(key))
     return value
+
+
+def _storable_object_keys(value: object, at: At) -> None:
+    """JSON allows U+0000 in object keys; BSON cannot store them. Iterative: values nest deeply."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if any("\0" in key for key in item):
+                at.fail("has an object key containing U+0000, which cannot be stored")
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 # The form nearly every client sends, read by datetime.fromisoformat (20 times faster than isodate,
