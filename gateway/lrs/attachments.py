@@ -118,7 +118,7 @@ def parse_multipart_statements(body: bytes, content_type: str) -> tuple[object, 
     if first.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise BadRequest("the first part must be the statements as application/json", details={"part": 0})
     try:
-        statements = parse_json(first.content.decode("utf-8"))
+        statements = parse_json(first.content.decode("utf-8"), limit_nesting=False)  # as validated
     except (UnicodeDecodeError, ValueError) as error:
         raise BadRequest(f"the statements part is not valid JSON: {error}", details={"part": 0}) from None
     attachments: dict[str, AttachmentPart] = {}

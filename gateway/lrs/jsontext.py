@@ -40,12 +40,14 @@ def _storable_int(text: str) -> int | float:
 MAX_NESTING = 100
 
 
-def parse_json(text: str | bytes) -> object:
+def parse_json(text: str | bytes, *, limit_nesting: bool = True) -> object:
     """json.loads for RFC 8259 JSON only, bytes read as UTF-8 (RFC 8259 §8.1; json.loads would
     also guess UTF-16 and UTF-32), nested at most MAX_NESTING levels; ValueError (UnicodeDecodeError
-    included) otherwise."""
+    included) otherwise. `limit_nesting=False` for statement bodies, whose validation bounds their
+    nesting (only extension values nest freely, and it checks them): walking a 100-statement body
+    for its depth costs about as much as parsing it."""
     value = _parse(text)
-    if _nesting(value) > MAX_NESTING:
+    if limit_nesting and _nesting(value) > MAX_NESTING:
         raise ValueError(f"the JSON text is nested more than {MAX_NESTING} levels deep")
     return value
 

@@ -126,7 +126,7 @@ def _statements_body() -> tuple[object, dict[str, AttachmentPart]]:
             details={"header": "Content-Type"},
         )
     try:
-        return parse_json(request.get_data()), {}
+        return parse_json(request.get_data(), limit_nesting=False), {}  # validation limits it
     except ValueError as error:
         raise BadRequest(f"the body is not valid JSON: {error}", details={"property": "body"}) from None
 

@@ -46,6 +46,14 @@ class At:
         return self._parent.path + step
 
     @property
+    def depth(self) -> int:
+        """How many properties and items down from the statement this location is."""
+        steps, at = 0, self
+        while at._parent is not None:
+            steps, at = steps + 1, at._parent
+        return steps
+
+    @property
     def is_2_0(self) -> bool:
         return self.version == XAPI_2_0_0
 

@@ -11,6 +11,7 @@ import isodate
 import langcodes
 from rfc3986_validator import validate_rfc3986
 
+from gateway.lrs.jsontext import MAX_NESTING
 from gateway.lrs.validation.core import At, string
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -138,21 +139,26 @@ def extensions(value: object, at: At) -> dict[str, object]:
         at.fail("must be an extensions object")
     for key, extension in value.items():
         iri(key, at.key(key), kind="an IRI (extension keys are IRIs)")
-        _storable_object_keys(extension, at.key(key))
+        if isinstance(extension, dict | list):
+            _storable_extension(extension, at.key(key))
     return value
 
 
-def _storable_object_keys(value: object, at: At) -> None:
-    """JSON allows U+0000 in object keys; BSON cannot store them. Iterative: values nest deeply."""
-    pending = [value]
+def _storable_extension(value: dict | list, at: At) -> None:
+    """An extension value is any JSON, but one that can be stored and sent back: no U+0000 in an
+    object key (BSON cannot hold it), and the statement nested at most MAX_NESTING levels in all
+    (extension values are the only part of a statement that nests freely, so the body of a
+    statement write is not walked for its depth as a whole). Iterative: values nest deeply."""
+    room = MAX_NESTING - at.depth - 1  # and one for the array of a batch
+    pending = [(value, 1)]
     while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            if any("\0" in key for key in item):
-                at.fail("has an object key containing U+0000, which cannot be stored")
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
+        item, depth = pending.pop()
+        if depth > room:
+            at.fail(f"is nested more than {MAX_NESTING} levels deep (counted from the statement body)")
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict) and any("\0" in key for key in item):
+            at.fail("has an object key containing U+0000, which cannot be stored")
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 # The form nearly every client sends, read by datetime.fromisoformat (20 times faster than isodate,
