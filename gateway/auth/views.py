@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import os
 import secrets
 
 from authlib.oauth2 import OAuth2Error
-from flask import current_app, redirect, render_template, request, session
+from flask import current_app, jsonify, redirect, render_template, request, session
 from flask.views import MethodView
 
 from gateway.auth import owners
@@ -53,6 +54,25 @@ def _no_store(response):
     return response
 
 
+def _malformed_basic_credentials():
+    """RFC 6749 §5.2 invalid_client (401) for HTTP Basic credentials that are not base64 of UTF-8
+    text: authlib raises on them (non-ASCII characters) instead of refusing the client."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError included
+        response = jsonify(
+            error="invalid_client",
+            error_description="malformed HTTP Basic credentials: not base64 of client_id:client_secret",
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Basic realm="Kakehashi"'
+        return _no_store(response)
+    return None
+
+
 @blp.route("/oauth/token", methods=["POST"])
 @blp.doc(
     summary="Token endpoint (RFC 6749 §3.2)",
@@ -60,7 +80,7 @@ def _no_store(response):
     "(rotated). Client authentication: client_secret_basic, client_secret_post, none (public clients).",
 )
 def issue_token():
-    return _no_store(server().create_token_response())
+    return _malformed_basic_credentials() or _no_store(server().create_token_response())
 
 
 @blp.route("/oauth/introspect", methods=["POST"])
@@ -68,13 +88,13 @@ def issue_token():
     summary="Token introspection (RFC 7662)", description="A client introspects the tokens issued to it."
 )
 def introspect_token():
-    return _no_store(server().create_endpoint_response("introspection"))
+    return _malformed_basic_credentials() or _no_store(server().create_endpoint_response("introspection"))
 
 
 @blp.route("/oauth/revoke", methods=["POST"])
 @blp.doc(summary="Token revocation (RFC 7009)")
 def revoke_token():
-    return _no_store(server().create_endpoint_response("revocation"))
+    return _malformed_basic_credentials() or _no_store(server().create_endpoint_response("revocation"))
 
 
 @blp.route("/.well-known/oauth-authorization-server", methods=["GET"])

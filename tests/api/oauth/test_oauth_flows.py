@@ -597,3 +597,18 @@ def test_tokens_follow_the_client_registry(app, live_server):
         ApiClient.objects(client_id=client_id).update_one(set__disabled=True)
     disabled = requests.get(f"{live_server}/xapi/statements", headers=bearer(token))
     assert disabled.status_code == 401 and 'error="invalid_token"' in disabled.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/introspect", "/oauth/revoke"])
+@pytest.mark.parametrize("credentials", ["\x80\x81", "not*base64", "//8="])
+def test_malformed_basic_credentials_are_an_invalid_client(client, path, credentials):
+    """Was a 500 for non-ASCII characters (authlib decoded them unguarded); RFC 6749 §5.2."""
+    response = client.post(
+        path,
+        data={"grant_type": "client_credentials", "token": "x"},
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+    assert response.status_code == 401
+    assert response.json["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert response.headers["Cache-Control"] == "no-store"
