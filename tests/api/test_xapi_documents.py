@@ -480,3 +480,14 @@ def test_a_document_since_parameter_is_a_timestamp_of_the_request_s_version(
     assert client.get(ACTIVITY_PROFILE, query_string=query, headers=xapi_headers).status_code == 400
     bad = {"activityId": ACTIVITY, "since": "2020-13-01T00:00:00Z"}
     assert client.get(ACTIVITY_PROFILE, query_string=bad, headers=headers_1_0_3).status_code == 400
+
+
+@pytest.mark.parametrize(("path", "params"), RESOURCES)
+def test_a_get_with_if_match_star_returns_the_existing_document(client, xapi_headers, path, params):
+    """RFC 9110 §13.1.1: "*" matches any current representation (was 412, werkzeug's reading)."""
+    query = params()
+    assert client.put(path, query_string=query, json={"n": 1}, headers=xapi_headers).status_code == 204
+    star = client.get(path, query_string=query, headers={**xapi_headers, "If-Match": "*"})
+    assert star.status_code == 200 and star.json == {"n": 1}
+    stale = client.get(path, query_string=query, headers={**xapi_headers, "If-Match": '"not-the-tag"'})
+    assert stale.status_code == 412

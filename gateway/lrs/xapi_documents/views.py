@@ -112,7 +112,12 @@ def _document_response(document: StoredDocument):
     response = current_app.response_class(document.content, 200, content_type=document.content_type)
     response.set_etag(document.etag)
     response.last_modified = document.updated
-    return response.make_conditional(request)
+    environ = request.environ
+    if request.if_match.star_tag:
+        # "*" matches any current representation (RFC 9110 §13.1.1), and one exists here; werkzeug
+        # would answer 412 (it compares "*" as if it were a tag)
+        environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MATCH"}
+    return response.make_conditional(environ)
 
 
 def _get(context: DocumentContext, document_id: str | None, since: str | None):
