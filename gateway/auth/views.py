@@ -25,6 +25,7 @@ from gateway.auth.documents import ApiClient
 from gateway.auth.server import ALL_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
 from gateway.auth.tokens import ResourceOwner, now
 from gateway.extensions import Blueprint
+from gateway.oneroster import store
 from gateway.policy.release import release_policy
 
 blp = Blueprint(
@@ -260,7 +261,7 @@ class Authorize(MethodView):
             "oauth/consent.html",
             status,
             client_name=client.name,
-            organisation_name=self._organisation_name(client.organisation),
+            organisation_name=store.organisation_name(client.organisation),
             purpose_label=PURPOSE_LABELS.get(client.purpose, client.purpose),
             category_labels=category_labels(categories, release_policy().catalog),
             capabilities=capabilities_for(grant.request.scope or ""),
@@ -272,14 +273,6 @@ class Authorize(MethodView):
             action=request.full_path,
             csrf_token=_csrf_token(),
         )
-
-    def _organisation_name(self, sourced_id: str | None) -> str | None:
-        if not sourced_id:
-            return None
-        from gateway.oneroster import store
-
-        org = store.find_one("orgs", sourced_id)
-        return org.get("name") if org else None
 
     def _approve(self, grant, owner: dict):
         from gateway.policy.consent import grant_consent, grantor_role

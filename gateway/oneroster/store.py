@@ -21,6 +21,14 @@ def find_one(entity: str, sourced_id: str, query: dict | None = None) -> dict | 
     return collection(entity).find_one(_live({"_id": sourced_id, **(query or {})}))
 
 
+def organisation_name(sourced_id: str | None) -> str | None:
+    """The `name` of an org, None when there is no such org (or no id)."""
+    if not sourced_id:
+        return None
+    org = collection("orgs").find_one(_live({"_id": sourced_id}), {"name": 1})
+    return org.get("name") if org else None
+
+
 def exists(entity: str, sourced_id: str, query: dict | None = None) -> bool:
     return collection(entity).find_one(_live({"_id": sourced_id, **(query or {})}), {"_id": 1}) is not None
 

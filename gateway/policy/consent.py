@@ -529,12 +529,6 @@ def _client_name(client_id: str) -> str | None:
     return found.get("name") if found else None
 
 
-def _organisation_name(org_id: str) -> str | None:
-    from gateway.oneroster import store
-
-    return (store.find_one("orgs", org_id) or {}).get("name")
-
-
 def receipt(document: dict, at: datetime | None = None) -> dict:
     """The consent receipt: the ISO/IEC TS 27560 elements that apply, under the standard's element
     names and grouping (record header, PII processing, party identification, events), plus the
@@ -567,6 +561,8 @@ def receipt(document: dict, at: datetime | None = None) -> dict:
         )
     elif status == "expired":
         events.append({"event_time": _iso(document["valid_until"]), "duration": 0, "state": "expired"})
+    from gateway.oneroster import store
+
     recipient = document["recipient_client_id"]
     # the controller is the subject's school, which holds the data the consent lets out (the
     # gateway processes it for the school); the recipient is the third party it goes to
@@ -586,7 +582,7 @@ def receipt(document: dict, at: datetime | None = None) -> dict:
             {
                 "party_id": f"org:{controller}",
                 "party_role": "PII Controller",
-                "party_name": _organisation_name(controller),
+                "party_name": store.organisation_name(controller),
                 "organisation": controller,
             }
         )
