@@ -1,8 +1,9 @@
 """What the LRS holds about one person, for the data rights (gateway.policy.rights): finding it for
 an export and removing it for an erasure. An erased person's statements are purged through
 `repository.purge_statements` (batches rewritten without them) and voided (a voiding statement per
-statement, by the gateway: what tells systems that copied them, the xAPI way, to drop their copies); State and Agent Profile documents are keyed by the agent key; attachment contents that only
-purged statements referenced are deleted with them."""
+statement, by the gateway: what tells systems that copied them, the xAPI way, to drop their
+copies); State and Agent Profile documents are keyed by the agent key; attachment contents that
+only purged statements referenced are deleted with them."""
 
 from __future__ import annotations
 
