@@ -6,6 +6,8 @@ import re
 from datetime import UTC, date, datetime
 
 import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
 
 PASSWORD = "correct horse battery"
 REDIRECT_URI = "https://app.example/callback"
@@ -136,3 +138,18 @@ class Browser:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def public_pkce_start(live_server: str, client_id: str, scope: str, redirect_uri: str = REDIRECT_URI):
+    """A public client's authorization_code + PKCE (S256) session, its code verifier and the
+    authorization URL to open: (session, verifier, url)."""
+    oauth = OAuth2Session(
+        client_id,
+        token_endpoint_auth_method="none",
+        redirect_uri=redirect_uri,
+        scope=scope,
+        code_challenge_method="S256",
+    )
+    verifier = generate_token(64)
+    url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
+    return oauth, verifier, url

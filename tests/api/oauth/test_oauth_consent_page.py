@@ -6,7 +6,6 @@ import json
 
 import requests
 from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from gateway.auth.consent_page import (
@@ -24,6 +23,7 @@ from tests.api.oauth.oauth_helpers import (
     STUDENT_APP_SCOPE,
     Browser,
     csrf,
+    public_pkce_start,
     register,
     register_student_app,
     seed_owners,
@@ -290,15 +290,7 @@ def test_a_consented_student_app_receives_every_category_its_scopes_reach(app, l
         public=True,
         organisation="S1",
     )
-    oauth = OAuth2Session(
-        client_id,
-        token_endpoint_auth_method="none",
-        redirect_uri=REDIRECT_URI,
-        scope=scope,
-        code_challenge_method="S256",
-    )
-    verifier = generate_token(64)
-    url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
+    oauth, verifier, url = public_pkce_start(live_server, client_id, scope)
     browser = Browser(live_server)
     browser.login(url, "user-stu-16")
     page = browser.open(url).text

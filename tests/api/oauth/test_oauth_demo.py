@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
-
-from tests.api.oauth.oauth_helpers import Browser, csrf
+from tests.api.oauth.oauth_helpers import Browser, csrf, public_pkce_start
 
 
 def test_demo_student_app_flow_with_a_printed_login(app, live_server):
@@ -30,15 +27,9 @@ def test_demo_student_app_flow_with_a_printed_login(app, live_server):
     assert [login["role"] for login in logins] == ["student", "student", "guardian"]
 
     for login in (logins[0], logins[2]):
-        oauth = OAuth2Session(
-            DEMO_STUDENT_APP_ID,
-            token_endpoint_auth_method="none",
-            redirect_uri=DEMO_STUDENT_APP_REDIRECT_URI,
-            scope=DEMO_STUDENT_APP_SCOPE,
-            code_challenge_method="S256",
+        oauth, verifier, url = public_pkce_start(
+            live_server, DEMO_STUDENT_APP_ID, DEMO_STUDENT_APP_SCOPE, DEMO_STUDENT_APP_REDIRECT_URI
         )
-        verifier = generate_token(64)
-        url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
         browser = Browser(live_server)
         browser.login(url, login["username"], login["password"])
         page = browser.open(url)

@@ -16,6 +16,7 @@ from tests.api.oauth.oauth_helpers import (
     STUDENT_APP_SCOPE,
     Browser,
     now,
+    public_pkce_start,
     register,
     register_student_app,
     seed_owners,
@@ -35,15 +36,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def code_flow(live_server, client_id, username="user-stu-16", subject=None, scope=STUDENT_APP_SCOPE):
     """A full authorization_code + PKCE round trip; returns (session, token)."""
-    oauth = OAuth2Session(
-        client_id,
-        token_endpoint_auth_method="none",
-        redirect_uri=REDIRECT_URI,
-        scope=scope,
-        code_challenge_method="S256",
-    )
-    verifier = generate_token(64)
-    url, _ = oauth.create_authorization_url(f"{live_server}/oauth/authorize", code_verifier=verifier)
+    oauth, verifier, url = public_pkce_start(live_server, client_id, scope)
     location = Browser(live_server).authorize(url, username, subject)
     token = oauth.fetch_token(
         f"{live_server}/oauth/token", authorization_response=location, code_verifier=verifier
