@@ -10,10 +10,9 @@ import uuid
 
 import pytest
 
-from tests.api.policy.test_release_matrix import ADL, EXAM_KIND, bearer_client, seed
+from tests.api.policy.test_release_matrix import MOCK_EXAM, bearer_client, is_pseudonym, seed
 from tests.conftest import basic_auth
 
-PSEUDONYM_HOME = "https://pseudonym.kakehashi.example"
 HOME = "https://id.d122299000010.kakehashi.example"  # stu-strict's school (S1, strict board)
 STORED_EMAIL = "Stu-Strict@Example.JP"  # stu-strict's e-mail, stored in mixed case
 
@@ -38,14 +37,6 @@ AGENTS = [
     ({"mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"}, None),
     ({"openid": "https://openid.example/stu-strict"}, None),
 ]  # fmt: skip
-MOCK_EXAM = {
-    "verb": {"id": ADL + "verbs/scored"},
-    "object": {
-        "objectType": "Activity",
-        "id": "https://kakehashi.example/activities/mock",
-        "definition": {"type": ADL + "activities/assessment", "extensions": {EXAM_KIND: "mock"}},
-    },
-}
 
 
 @pytest.fixture
@@ -98,10 +89,6 @@ def test_an_address_two_users_share_in_different_cases_is_neither(app, roster):
         agent = {"mbox": "mailto:" + STORED_EMAIL}
         assert identity_says(agent) is None
         assert directory_says([agent]) == [None]
-
-
-def is_pseudonym(agent: dict) -> bool:
-    return agent.get("account", {}).get("homePage") == PSEUDONYM_HOME and "name" not in agent
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,22 @@ FIELD_CATEGORIES = {
     ACHIEVEMENT: "process.achievement",
 }
 RANK = {"deny": 0, "aggregate": 1, "pseudonymised": 2, "identified": 3}
+PSEUDONYM_HOME_PAGE = "https://pseudonym.kakehashi.example"
+# a mock-exam statement without its actor (assessment.mock-exam: pseudonymised to a provider under
+# the strict profile), for the other release tests
+MOCK_EXAM = {
+    "verb": {"id": ADL + "verbs/scored"},
+    "object": {
+        "objectType": "Activity",
+        "id": "https://kakehashi.example/activities/mock",
+        "definition": {"type": ADL + "activities/assessment", "extensions": {EXAM_KIND: "mock"}},
+    },
+}
+
+
+def is_pseudonym(agent: dict) -> bool:
+    """Whether an Agent is a recipient's pseudonym of a roster user (and nothing more)."""
+    return agent.get("account", {}).get("homePage") == PSEUDONYM_HOME_PAGE and "name" not in agent
 
 
 class HttpResponse:
@@ -504,7 +520,6 @@ def test_explain_says_which_fields_go_in_which_form_and_why(app, client, world, 
     # explaining records nothing: no audit entry from these calls
 
 
-PSEUDONYM_HOME_PAGE = "https://pseudonym.kakehashi.example"
 STRICT_STUDENT_AGENT = {
     "objectType": "Agent",
     "account": {"homePage": "https://id.d122299000010.kakehashi.example", "name": "stu-strict"},

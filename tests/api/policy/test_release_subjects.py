@@ -9,21 +9,12 @@ import uuid
 
 import pytest
 
-from tests.api.policy.test_release_matrix import ADL, EXAM_KIND, bearer_client, seed
+from tests.api.policy.test_release_matrix import ADL, MOCK_EXAM, bearer_client, is_pseudonym, seed
 from tests.conftest import basic_auth
 
-PSEUDONYM_HOME = "https://pseudonym.kakehashi.example"
 STRICT = {"objectType": "Agent", "account": {"homePage": "https://id.d122299000010.kakehashi.example", "name": "stu-strict"}}  # fmt: skip
 PERMISSIVE = {"objectType": "Agent", "account": {"homePage": "https://id.d199299000020.kakehashi.example", "name": "stu-perm"}}  # fmt: skip
 TEACHER = {"objectType": "Agent", "name": "先生", "mbox": "mailto:teacher@example.org"}
-MOCK_EXAM = {
-    "verb": {"id": ADL + "verbs/scored"},
-    "object": {
-        "objectType": "Activity",
-        "id": "https://kakehashi.example/activities/mock",
-        "definition": {"type": ADL + "activities/assessment", "extensions": {EXAM_KIND: "mock"}},
-    },
-}
 STUDY = {"verb": {"id": ADL + "verbs/experienced"}}  # process.general (tier III in both profiles)
 
 
@@ -60,10 +51,6 @@ def read(client, headers) -> dict:
     response = client.get("/xapi/statements?limit=100", headers=headers)
     assert response.status_code == 200, response.json
     return {statement["id"]: statement for statement in response.json["statements"]}
-
-
-def is_pseudonym(agent: dict) -> bool:
-    return agent.get("account", {}).get("homePage") == PSEUDONYM_HOME and "name" not in agent
 
 
 def test_the_least_revealing_subject_decides_and_every_roster_user_is_pseudonymised(
