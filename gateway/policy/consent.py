@@ -2,11 +2,16 @@
 purpose, which data categories and which period; the receipts (ISO/IEC TS 27560 fields); revocation.
 
 A revocation or an expiry changes the very next request. `active_consents` answers a whole request's
-subjects from the recipient's consents, which it keeps in memory only as long as the recipient's
-*consent epoch* (`consent_epochs`, one counter per recipient, raised after every grant, revocation
-and erasure) is the one it read them under: each request costs one read by `_id`, and a change made
-by any process is seen by the next request of every process. Expiry needs no epoch: periods are
-checked at the time of each request. Code that edits `consents` directly must call `note_change`.
+subjects from the recipient's consents, which each process keeps in memory under a *lease*: a table
+read at time T serves requests until T + `KAKEHASHI_CONSENT_LEASE_SECONDS` (default 0.25 s), then the
+recipient's *consent epoch* (`consent_epochs`, one counter per recipient, raised after every grant,
+revocation and erasure) is read again (one read by `_id`) and the table re-read only when the epoch
+moved. A change that withdraws consent (revocation, erasure) raises the epoch and then waits out the
+lease before it answers, so every table read before it has expired: a request that starts after the
+answer is decided without the withdrawn consent, in every process. The cost lies on the rare write
+(a revocation answers 0.25 s later), not on every read. A grant is seen at once by the process that
+recorded it and within the lease by the others. Expiry needs no epoch: periods are checked at the
+time of each request. Code that edits `consents` directly must call `note_change`.
 
 Who may grant (`may_grant`), the age rule:
 - a student for themself when they are at least `KAKEHASHI_CONSENT_MIN_AGE` years old (default 15)
@@ -19,6 +24,7 @@ Who may grant (`may_grant`), the age rule:
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -104,6 +110,9 @@ class ConsentEpoch(Document):
 DOCUMENTS = (Consent, ConsentEpoch)
 # A recipient with more consents than this is answered by a query per request instead of from memory.
 CACHED_CONSENTS_MAX = 20_000
+# How long a process answers from a recipient's consents read earlier (app config
+# KAKEHASHI_CONSENT_LEASE_SECONDS); a withdrawal waits this long before it answers (see the module doc).
+CONSENT_LEASE_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -353,7 +362,7 @@ def revoke_consent(consent_id: str, *, by: str) -> dict:
         {"_id": consent_id, "revoked_at": None}, {"$set": {"revoked_at": now, "revoked_by": by}}
     )
     document = find_consent(consent_id)
-    note_change(document["recipient_client_id"])
+    note_change(document["recipient_client_id"], withdrawn=result.modified_count > 0)
     if result.modified_count == 0:
         raise Conflict(
             f"consent {consent_id} was already revoked",
@@ -383,10 +392,24 @@ def consent_is_active(consent_id: str, at: datetime | None = None) -> bool:
     return document is not None and consent_status(document, at) == "active"
 
 
-def note_change(*recipient_client_ids: str) -> None:
-    """Raises the consent epoch of each recipient: every process re-reads its consents on the next request."""
+def note_change(*recipient_client_ids: str, withdrawn: bool = False) -> None:
+    """Raises the consent epoch of each recipient and forgets this process's tables of them. When
+    consent was `withdrawn` (revoked, erased), waits out the lease: once this returns, no process
+    answers from a table read before the change."""
     for recipient in dict.fromkeys(recipient_client_ids):
         ConsentEpoch._get_collection().update_one({"_id": recipient}, {"$inc": {"epoch": 1}}, upsert=True)
+    tables = _consent_tables()
+    if tables is not None:
+        for recipient in recipient_client_ids:
+            tables.pop(recipient, None)
+    if withdrawn and recipient_client_ids:
+        time.sleep(_lease_seconds())
+
+
+def _lease_seconds() -> float:
+    if not has_app_context():
+        return CONSENT_LEASE_SECONDS
+    return float(current_app.config.get("KAKEHASHI_CONSENT_LEASE_SECONDS", CONSENT_LEASE_SECONDS))
 
 
 _PROJECTION = {
@@ -405,18 +428,30 @@ def _consent_tables() -> dict | None:
     return current_app.extensions.setdefault("kakehashi.consent_tables", {})
 
 
+@dataclass(frozen=True)
+class _Table:
+    epoch: int
+    expires: float  # time.monotonic() at which the lease ends
+    by_subject: dict[str, list[dict]] | None  # None: too many consents to keep in memory
+
+
 def _recipient_consents(recipient_client_id: str) -> dict[str, list[dict]] | None:
-    """The recipient's consents by subject, from memory while its epoch is unchanged; None when it has
-    too many to keep in memory. The epoch is read before the consents, so a table is never newer
-    than the epoch it is filed under."""
+    """The recipient's consents by subject, from memory within the lease (see the module doc); None
+    when it has too many to keep in memory. The lease counts from before the epoch is read, and the
+    epoch is read before the consents, so a table is never newer than the epoch it is filed under."""
     tables = _consent_tables()
     if tables is None:
         return None
+    started = time.monotonic()
+    cached = tables.get(recipient_client_id)
+    if cached is not None and started < cached.expires:
+        return cached.by_subject
     found = ConsentEpoch._get_collection().find_one({"_id": recipient_client_id}, {"epoch": 1})
     epoch = found["epoch"] if found else 0
-    cached = tables.get(recipient_client_id)
-    if cached is not None and cached[0] == epoch:
-        return cached[1]
+    expires = started + _lease_seconds()
+    if cached is not None and cached.epoch == epoch:
+        tables[recipient_client_id] = _Table(epoch, expires, cached.by_subject)
+        return cached.by_subject
     documents = list(
         Consent._get_collection()
         .find({"recipient_client_id": recipient_client_id}, _PROJECTION)
@@ -427,7 +462,7 @@ def _recipient_consents(recipient_client_id: str) -> dict[str, list[dict]] | Non
         table = {}
         for document in documents:
             table.setdefault(document["subject"], []).append(document)
-    tables[recipient_client_id] = (epoch, table)
+    tables[recipient_client_id] = _Table(epoch, expires, table)
     return table
 
 

@@ -217,7 +217,7 @@ def _erase_subject(subject: str, requested_by_role: str, requested_via: str | No
     consents = consent.Consent._get_collection()
     recipients = consents.distinct("recipient_client_id", {"subject": subject})
     counts["consents"] = consents.delete_many({"subject": subject}).deleted_count
-    consent.note_change(*recipients)
+    consent.note_change(*recipients, withdrawn=True)
     # A consent this person granted for someone else stays that person's, without naming who gave it.
     consents.update_many({"granted_by": subject}, {"$set": {"granted_by": "erased"}})
     consents.update_many({"revoked_by": subject}, {"$set": {"revoked_by": "erased"}})

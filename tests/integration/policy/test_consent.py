@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -180,20 +181,26 @@ def test_birth_date_read_from_roster_demographics(ctx):
     assert consents.may_grant(student("s-d", None), student("s-d", None))
 
 
-def test_a_change_made_by_another_process_reaches_the_next_request(app, database_uri):
-    """Each app keeps a recipient's consents in memory under its consent epoch; a grant or a
-    revocation made through another app (another gateway process) is seen by the next call."""
+def test_a_revocation_made_by_another_process_reaches_its_next_request(app, database_uri):
+    """Each app (gateway process) answers from a recipient's consents read within the lease. A
+    revocation made through another app waits out the lease before it answers, so the next call of
+    every app is decided without it; a grant made elsewhere is seen once the lease has run out."""
     from gateway import create_app
 
+    lease = consents.CONSENT_LEASE_SECONDS
     other = create_app({"MONGODB_URI": database_uri, "MONGODB_DB": "kakehashi_test", "SECRET_KEY": "x"})
     with app.app_context():
         assert consents.active_consents("client-a", ["stu-1"]) == {}  # cached: none
     with other.app_context():
         consent_id = grant()["kakehashi"]["id"]
+        assert [view.id for view in consents.active_consents("client-a", ["stu-1"])["stu-1"]] == [consent_id]
+    time.sleep(lease)
     with app.app_context():
         assert [view.id for view in consents.active_consents("client-a", ["stu-1"])["stu-1"]] == [consent_id]
     with other.app_context():
+        started = time.monotonic()
         consents.revoke_consent(consent_id, by="stu-1")
+        assert time.monotonic() - started >= lease  # waited out every process's lease
     with app.app_context():
         assert consents.active_consents("client-a", ["stu-1"]) == {}
 
