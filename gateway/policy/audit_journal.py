@@ -102,7 +102,10 @@ class AuditJournal:
                 self._closed_segments.append((segment, self._journaled))
                 self._segment = None
             self._ensure_thread()
-            self._condition.notify_all()
+            # wake the thread only when it waits for a first entry or a batch is full: waking it
+            # while it lingers for more would only take the interpreter lock from this request
+            if len(self._pending) == 1 or self._batch_ready():
+                self._condition.notify_all()
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Waits until every entry journaled before the call is in the chain; False on timeout."""

@@ -64,15 +64,18 @@ class Catalog:
 
     def statement_category(self, statement: dict) -> str:
         # the category depends on a few determining properties only: memoised on them
-        obj = statement.get("object") or {}
-        definition = obj.get("definition") or {}
-        activity_extensions = definition.get("extensions") or {}
-        context_extensions = (statement.get("context") or {}).get("extensions") or {}
+        obj = statement.get("object") or _EMPTY
+        definition = obj.get("definition") or _EMPTY
+        activity_extensions = definition.get("extensions")
+        context = statement.get("context")
+        tag = context.get("extensions", _EMPTY).get(self.data_category_extension) if context else None
         key = (
-            (statement.get("verb") or {}).get("id"),
+            (statement.get("verb") or _EMPTY).get("id"),
             definition.get("type"),
-            tuple(_hashable(activity_extensions.get(iri)) for iri in self._rule_extension_iris),
-            _hashable(context_extensions.get(self.data_category_extension)),
+            tuple([_hashable(activity_extensions.get(iri)) for iri in self._rule_extension_iris])
+            if activity_extensions
+            else None,
+            tag if type(tag) is str or tag is None else repr(tag),
         )
         found = self._memo.get(key)
         if found is None:
@@ -97,8 +100,12 @@ class Catalog:
         return self.roster.get(entity) or RosterEntity(record="roster.reference")
 
 
+_EMPTY: dict = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _hashable(value):
-    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+    return value if isinstance(value, _SCALARS) else repr(value)
 
 
 def _fail(source: str, message: str) -> None:

@@ -131,6 +131,24 @@ def _withheld_headers(response):
     return response
 
 
+@dataclass(frozen=True)
+class StatementPlan:
+    """The policy's decisions on statements of one shape about subjects of one class."""
+
+    whole: Decision  # on the statement as a whole
+    fields: tuple[tuple[str, str, Decision], ...]  # (section, extension IRI, decision) per classified field
+    removed: tuple[tuple[str, str, Decision], ...]  # the fields withheld
+    form: str  # the form of what is released: the least revealing of the whole and the fields kept
+    keys: tuple[tuple, ...]  # the decisions' keys in ReleaseBatch.decisions (for the audit entry)
+    subjects: set[str] = field(default_factory=set)  # whom the plan was applied to (for the audit entry)
+
+    @classmethod
+    def of(cls, whole: Decision, fields: tuple, keys: tuple) -> StatementPlan:
+        removed = tuple(item for item in fields if not item[2].releases)
+        form = least_revealing([whole, *(decision for _s, _i, decision in fields if decision.releases)]).form
+        return cls(whole, fields, removed, form, keys)
+
+
 class ReleaseBatch:
     """The decisions of one release (one response's worth of data) for one principal."""
 
@@ -157,6 +175,8 @@ class ReleaseBatch:
         self.withheld: Counter = Counter()
         self.categories: set[str] = set()
         self._pseudonymous_agents: dict[str, dict] = {}  # shared by the statements of one response
+        self._subject_classes: dict[str, tuple] = {}
+        self._plans: dict[tuple, StatementPlan] = {}
 
     @property
     def consents(self) -> dict[str, list[Grant]]:
@@ -191,6 +211,12 @@ class ReleaseBatch:
         return found
 
     def decide(self, subject: Subject, category: str, field_name: str | None = None) -> Decision:
+        key, found = self._decision(subject, category, field_name)
+        self.by_subject.add((subject.sourced_id, key))
+        self.categories.add(category)
+        return found
+
+    def _decision(self, subject: Subject, category: str, field_name: str | None) -> tuple[tuple, Decision]:
         # decisions depend on the profile, the category, the field and the consents only: shared by
         # every subject of a page alike (a 100-statement page makes a handful of engine calls)
         profile = self.profile_of(subject)
@@ -216,9 +242,52 @@ class ReleaseBatch:
                 subject_orgs=subject.orgs,
             )
             self.decisions[key] = found
-        self.by_subject.add((subject.sourced_id, key))
-        self.categories.add(category)
+        return key, found
+
+    def statement_plan(self, subject: Subject, statement: dict) -> StatementPlan:
+        """What the policy does to `statement`, about `subject` alone: planned once per response for
+        each class of subject (profile, school channel, consents) and shape of statement (category,
+        classified fields present), since those are all a decision depends on."""
+        subject_class = self._subject_class(subject)
+        catalog = self.policy.catalog
+        category = catalog.statement_category(statement)
+        fields = _classified_fields(catalog, statement)
+        key = (subject_class, category, fields)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(subject, category, fields)
+        plan.subjects.add(subject.sourced_id)
+        return plan
+
+    def _subject_class(self, subject: Subject) -> tuple:
+        """What decisions depend on about a subject: its profile, whether the recipient's school
+        channel reaches it, and its consents to the recipient (when a consent could change any
+        decision under that profile)."""
+        found = self._subject_classes.get(subject.sourced_id)
+        if found is None:
+            profile = self.profile_of(subject)
+            served = self.served(subject)
+            matters = self._matters.get((profile.name, served))
+            if matters is None:
+                matters = self._matters[(profile.name, served)] = any(
+                    self._consent_may_matter(profile, category, served) for category in profile.categories
+                )
+            grants = tuple(self.consents.get(subject.sourced_id, ())) if matters else ()
+            found = self._subject_classes[subject.sourced_id] = (profile.name, served, grants)
         return found
+
+    def _plan(self, subject: Subject, category: str, fields: tuple[tuple[str, str], ...]) -> StatementPlan:
+        specs = _field_specs(self.policy.catalog)[1]
+        keys, decided = [], []
+        for what in ((category, None), *(specs[item] for item in fields)):
+            key, decision = self._decision(subject, *what)
+            keys.append(key)
+            decided.append(decision)
+            self.categories.add(what[0])
+        field_decisions = tuple(
+            (section, iri, decision) for (section, iri), decision in zip(fields, decided[1:], strict=True)
+        )
+        return StatementPlan.of(decided[0], field_decisions, tuple(keys))
 
     def withhold(self, what: str, count: int = 1) -> None:
         self.withheld[what] += count
@@ -238,11 +307,14 @@ class ReleaseBatch:
         from gateway.policy.audit import record_release
 
         # one record per distinct decision, naming its subjects (the audit stores them grouped)
-        subjects_by_key: dict[tuple, list[str]] = {}
+        subjects_by_key: dict[tuple, set[str]] = {}
         for subject, key in self.by_subject:
-            subjects_by_key.setdefault(key, []).append(subject)
+            subjects_by_key.setdefault(key, set()).add(subject)
+        for plan in self._plans.values():
+            for key in plan.keys:
+                subjects_by_key.setdefault(key, set()).update(plan.subjects)
         decisions = [
-            {**self.decisions[key].as_record(), "subjects": sorted(subjects)}
+            {**self.decisions[key].as_record(), "subjects": list(subjects)}  # the audit sorts them
             for key, subjects in subjects_by_key.items()
         ]
         entry_id = record_release(
@@ -398,52 +470,56 @@ def release_statements(
     return released
 
 
+def statement_plan(batch: ReleaseBatch, statement: dict, subjects: list[Subject]) -> StatementPlan:
+    """The plan for `statement` about `subjects` (one or more roster users): per item (the
+    statement, each classified field), the least revealing decision over them (one subject's deny
+    withholds it)."""
+    plans = [batch.statement_plan(subject, statement) for subject in subjects]
+    if len(plans) == 1:
+        return plans[0]
+    fields = tuple(
+        (section, iri, least_revealing(plan.fields[index][2] for plan in plans))
+        for index, (section, iri, _decision) in enumerate(plans[0].fields)
+    )
+    return StatementPlan.of(least_revealing(plan.whole for plan in plans), fields, keys=())
+
+
 def statement_decisions(
-    batch: ReleaseBatch, statement: dict, subjects: Subject | list[Subject]
+    batch: ReleaseBatch, statement: dict, subjects: list[Subject]
 ) -> tuple[Decision, list[tuple]]:
     """The decision on a statement as a whole and on each of its classified fields present
-    (section, extension IRI, decision), for every subject it is about: per item, the least
-    revealing decision over the subjects (one subject's deny withholds it)."""
-    catalog = batch.policy.catalog
-    fields = []
-    if isinstance(subjects, Subject) or len(subjects) == 1:
-        subject = subjects if isinstance(subjects, Subject) else subjects[0]
-        whole = batch.decide(subject, catalog.statement_category(statement))
-        for section, path, by_iri in _fields_by_section(catalog):
-            extensions = _extensions(statement, path)
-            if extensions:
-                for iri in by_iri.keys() & extensions.keys():
-                    category, name = by_iri[iri]
-                    fields.append((section, iri, batch.decide(subject, category, name)))
-        return whole, fields
-    category = catalog.statement_category(statement)
-    whole = least_revealing(batch.decide(subject, category) for subject in subjects)
-    for section, path, by_iri in _fields_by_section(catalog):
+    (section, extension IRI, decision), for every subject it is about (see statement_plan)."""
+    plan = statement_plan(batch, statement, subjects)
+    return plan.whole, list(plan.fields)
+
+
+_FIELD_SPECS: dict[int, tuple] = {}
+
+
+def _field_specs(catalog: Catalog) -> tuple[list, dict]:
+    """The catalog's classified statement fields, built once per catalog: [(section, its path,
+    ((extension IRI, (section, extension IRI)), ...))] and {(section, extension IRI): (category,
+    field name)}."""
+    found = _FIELD_SPECS.get(id(catalog))
+    if found is None:
+        by_section: dict[str, list] = {}
+        specs = {}
+        for section, iri, category in catalog.statement_fields:
+            by_section.setdefault(section, []).append((iri, (section, iri)))
+            specs[(section, iri)] = (category, f"{section}.extensions.{iri}")
+        sections = [(section, tuple(section.split(".")), tuple(iris)) for section, iris in by_section.items()]
+        found = _FIELD_SPECS[id(catalog)] = (sections, specs)
+    return found
+
+
+def _classified_fields(catalog: Catalog, statement: dict) -> tuple[tuple[str, str], ...]:
+    """(section, extension IRI) of each classified field `statement` has, in catalog order."""
+    present = []
+    for _section, path, iris in _field_specs(catalog)[0]:
         extensions = _extensions(statement, path)
         if extensions:
-            for iri in by_iri.keys() & extensions.keys():
-                category, name = by_iri[iri]
-                fields.append(
-                    (section, iri, least_revealing(batch.decide(s, category, name) for s in subjects))
-                )
-    return whole, fields
-
-
-_FIELDS_BY_SECTION: dict[int, list] = {}
-
-
-def _fields_by_section(catalog: Catalog) -> list[tuple[str, tuple[str, ...], dict[str, tuple[str, str]]]]:
-    """(section, its path, {extension IRI: (category, field name)}) of the catalog's classified
-    statement fields, built once per catalog."""
-    found = _FIELDS_BY_SECTION.get(id(catalog))
-    if found is None:
-        by_section: dict[str, dict] = {}
-        for section, iri, category in catalog.statement_fields:
-            by_section.setdefault(section, {})[iri] = (category, f"{section}.extensions.{iri}")
-        found = _FIELDS_BY_SECTION[id(catalog)] = [
-            (section, tuple(section.split(".")), by_iri) for section, by_iri in by_section.items()
-        ]
-    return found
+            present += [field for iri, field in iris if iri in extensions]
+    return tuple(present)
 
 
 def shape_statement(
@@ -459,27 +535,24 @@ def shape_statement(
         subjects = [about]
     else:
         subjects = [about[0][1]] if len(about) == 1 else distinct_subjects(s for _path, s in about)
-    whole, fields = statement_decisions(batch, statement, subjects[0] if len(subjects) == 1 else subjects)
-    if not whole.releases:
-        batch.withhold(whole.category)
+    plan = statement_plan(batch, statement, subjects)
+    if not plan.whole.releases:
+        batch.withhold(plan.whole.category)
         return None
-    removed = [(section, iri, d) for section, iri, d in fields if not d.releases]
-    kept = [d for _section, _iri, d in fields if d.releases]
-    form = least_revealing([whole, *kept]).form
     if (
-        form != "identified"
+        plan.form != "identified"
         and linked is not None
         and any(s.sourced_id == linked.sourced_id for s in subjects)
     ):
-        batch.withhold(whole.category)
+        batch.withhold(plan.whole.category)
         return None
-    if not removed and form == "identified":
+    if not plan.removed and plan.form == "identified":
         return statement
     shaped = copy.copy(statement)
-    for section, iri, decision in removed:
+    for section, iri, decision in plan.removed:
         batch.withhold(f"{decision.category}#field")
         _remove_extension(shaped, section, iri)
-    if form == "pseudonymised":
+    if plan.form == "pseudonymised":
         if isinstance(about, Subject):
             shaped["actor"] = batch.pseudonymous_agent(about)
         else:

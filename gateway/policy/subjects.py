@@ -148,16 +148,22 @@ class SubjectDirectory:
         by_email = self._ids_by_email({email for email in emails if email})
         names = {str(account.get("name", "")) for account in accounts if isinstance(account, dict)}
         subjects = self.subjects(names | {sid for sid in by_email.values() if sid})
+        homes: dict[tuple[str, str], bool] = {}  # (org, homePage given) → same home page
         return [
-            self._account_subject(account, subjects)
+            self._account_subject(account, subjects, homes)
             if isinstance(account, dict)
             else subjects.get(by_email.get(email) or "")
             for account, email in zip(accounts, emails, strict=True)
         ]
 
-    def _account_subject(self, account: dict, subjects: dict[str, Subject]) -> Subject | None:
+    def _account_subject(
+        self, account: dict, subjects: dict[str, Subject], homes: dict[tuple[str, str], bool]
+    ) -> Subject | None:
         subject = subjects.get(str(account.get("name", "")))
         if subject is None or not subject.orgs:
             return None
-        home_page = self.home_page(subject.orgs[0])
-        return subject if same_home_page(home_page, str(account.get("homePage", ""))) else None
+        given = str(account.get("homePage", ""))
+        same = homes.get((subject.orgs[0], given))
+        if same is None:
+            same = homes[(subject.orgs[0], given)] = same_home_page(self.home_page(subject.orgs[0]), given)
+        return subject if same else None

@@ -115,3 +115,36 @@ def test_an_instructor_who_is_a_roster_user_is_a_subject(app, client, post):
     assert withheld not in read(client, headers)
     _, headers = bearer_client(app, client, "provider")
     assert read(client, headers)[withheld]["context"]["instructor"] == STRICT
+
+
+def test_students_of_one_profile_are_decided_by_their_own_consents_on_one_page(app, client, post, audited):
+    # the release plans a page once per kind of subject and statement: two students under the same
+    # (strict) profile and school differ only by their consents, and so do their statements
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.oneroster.repository import collection
+    from gateway.policy.consent import grant_consent
+
+    with app.app_context():
+        collection("users").insert_one(
+            {"_id": "stu-strict-2", "sourcedId": "stu-strict-2", "status": "active",
+             "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": "S1", "type": "org"}}]}
+        )  # fmt: skip
+    other = {"objectType": "Agent", "account": {**STRICT["account"], "name": "stu-strict-2"}}
+    consented, not_consented = post(actor=STRICT, **MOCK_EXAM), post(actor=other, **MOCK_EXAM)
+    client_id, headers = bearer_client(app, client, "provider")
+    now = datetime.now(UTC)
+    with app.app_context():
+        grant_consent(
+            subject="stu-strict", granted_by="stu-strict", granted_by_role="student",
+            recipient_client_id=client_id, purpose="learning-support", categories=["assessment.mock-exam"],
+            valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=30),
+        )  # fmt: skip
+    statements = read(client, headers)
+    assert statements[consented]["actor"]["account"]["name"] == "stu-strict"
+    assert is_pseudonym(statements[not_consented]["actor"])
+    (entry,) = audited
+    by_subject = {subject: decision for decision in entry["decisions"] for subject in decision["subjects"]}
+    assert by_subject["stu-strict"]["form"] == "identified" and by_subject["stu-strict"]["consent"]
+    assert by_subject["stu-strict-2"]["form"] == "pseudonymised"
+    assert by_subject["stu-strict-2"].get("consent") is None
