@@ -7,8 +7,8 @@ read at time T serves requests until T + `KAKEHASHI_CONSENT_LEASE_SECONDS` (defa
 recipient's *consent epoch* (`consent_epochs`, one counter per recipient, raised after every grant,
 revocation and erasure) is read again (one read by `_id`) and the table re-read only when the epoch
 moved. A change that withdraws consent (revocation, erasure) raises the epoch and then waits out the
-lease before it answers, so every table read before it has expired: a request that starts after the
-answer is decided without the withdrawn consent, in every process. The cost lies on the rare write
+longest lease any process announced before it answers, so every table read before it has expired: a
+request that starts after the answer is decided without the withdrawn consent, in every process. The cost lies on the rare write
 (a revocation answers 0.25 s later), not on every read. A grant is seen at once by the process that
 recorded it and within the lease by the others. Expiry needs no epoch: periods are checked at the
 time of each request. Code that edits `consents` directly must call `note_change`.
@@ -23,6 +23,7 @@ Who may grant (`may_grant`), the age rule:
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import uuid
@@ -99,7 +100,8 @@ class Consent(Document):
 
 
 class ConsentEpoch(Document):
-    """A recipient's consent epoch (collection `consent_epochs`, `_id` = recipient client id)."""
+    """A recipient's consent epoch (collection `consent_epochs`, `_id` = recipient client id; the
+    document `_id` LEASE_ID holds `lease_ms` instead, see _consent_tables)."""
 
     id = StringField(primary_key=True)
     epoch = IntField(required=True, default=0)
@@ -113,6 +115,8 @@ CACHED_CONSENTS_MAX = 20_000
 # How long a process answers from a recipient's consents read earlier (app config
 # KAKEHASHI_CONSENT_LEASE_SECONDS); a withdrawal waits this long before it answers (see the module doc).
 CONSENT_LEASE_SECONDS = 0.25
+LEASE_ID = "(lease)"  # the consent_epochs document with the longest lease any process announced (lease_ms)
+TABLES = "kakehashi.consent_tables"
 
 
 @dataclass(frozen=True)
@@ -394,16 +398,18 @@ def consent_is_active(consent_id: str, at: datetime | None = None) -> bool:
 
 def note_change(*recipient_client_ids: str, withdrawn: bool = False) -> None:
     """Raises the consent epoch of each recipient and forgets this process's tables of them. When
-    consent was `withdrawn` (revoked, erased), waits out the lease: once this returns, no process
-    answers from a table read before the change."""
+    consent was `withdrawn` (revoked, erased), waits out the longest lease any process announced:
+    once this returns, no process answers from a table read before the change."""
+    epochs = ConsentEpoch._get_collection()
     for recipient in dict.fromkeys(recipient_client_ids):
-        ConsentEpoch._get_collection().update_one({"_id": recipient}, {"$inc": {"epoch": 1}}, upsert=True)
+        epochs.update_one({"_id": recipient}, {"$inc": {"epoch": 1}}, upsert=True)
     tables = _consent_tables()
     if tables is not None:
         for recipient in recipient_client_ids:
             tables.pop(recipient, None)
     if withdrawn and recipient_client_ids:
-        time.sleep(_lease_seconds())
+        announced = epochs.find_one({"_id": LEASE_ID}, {"lease_ms": 1}) or {}
+        time.sleep(max(_lease_seconds(), announced.get("lease_ms", 0) / 1000))
 
 
 def _lease_seconds() -> float:
@@ -423,9 +429,19 @@ _PROJECTION = {
 
 
 def _consent_tables() -> dict | None:
+    """This app's consent tables by recipient. The first use announces the app's lease (the longest
+    announced is kept), so a withdrawal made by a process configured with a shorter one still waits
+    out this one."""
     if not has_app_context():
         return None
-    return current_app.extensions.setdefault("kakehashi.consent_tables", {})
+    tables = current_app.extensions.get(TABLES)
+    if tables is None:
+        lease_ms = math.ceil(_lease_seconds() * 1000)
+        ConsentEpoch._get_collection().update_one(
+            {"_id": LEASE_ID}, {"$max": {"lease_ms": lease_ms}}, upsert=True
+        )
+        tables = current_app.extensions.setdefault(TABLES, {})
+    return tables
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,26 @@ def test_a_revocation_made_by_another_process_reaches_its_next_request(app, data
         assert consents.active_consents("client-a", ["stu-1"]) == {}
 
 
+def test_a_revocation_waits_out_the_longest_lease_any_process_uses(app, database_uri):
+    # a gateway configured with a longer lease than the process revoking: the revocation waits for it
+    from gateway import create_app
+
+    longer = create_app(
+        {"MONGODB_URI": database_uri, "MONGODB_DB": "kakehashi_test", "SECRET_KEY": "x",
+         "KAKEHASHI_CONSENT_LEASE_SECONDS": 0.6}
+    )  # fmt: skip
+    with app.app_context():
+        consent_id = grant()["kakehashi"]["id"]
+    with longer.app_context():
+        assert consents.active_consents("client-a", ["stu-1"])  # read under a 0.6 s lease
+    with app.app_context():
+        started = time.monotonic()
+        consents.revoke_consent(consent_id, by="stu-1")
+        assert time.monotonic() - started >= 0.6
+    with longer.app_context():
+        assert consents.active_consents("client-a", ["stu-1"]) == {}
+
+
 def test_expiry_needs_no_change_to_be_seen(ctx):
     receipt = grant(valid_until=NOW + timedelta(days=1))
     assert consents.active_consents("client-a", ["stu-1"])  # cached now
