@@ -273,6 +273,7 @@ def _grouped_decisions(decisions: list[dict], subjects: list[str], pseudonyms: d
     distinct ones). A decision names its subjects by `subject` (one sourcedId) or `subjects` (a
     list). `public_entry` expands them back to one per subject."""
     position = {pseudonym: index for index, pseudonym in enumerate(subjects)}
+    at = {subject: position[pseudonym] for subject, pseudonym in pseudonyms.items() if pseudonym in position}
     grouped: dict = {}
     for decision in decisions or ():
         named = decision.get("subjects") if "subjects" in decision else [decision.get("subject")]
@@ -283,6 +284,15 @@ def _grouped_decisions(decisions: list[dict], subjects: list[str], pseudonyms: d
         except TypeError:  # a value that is a list or a mapping
             key = json.dumps(_jsonable(rest), sort_keys=True)
         group = grouped.get(key)
+        try:  # the common case: every subject named is one of the entry's, by sourcedId
+            indexes = [at[subject] for subject in named] if named else None
+        except (KeyError, TypeError):
+            indexes = None
+        if indexes:
+            if group is None:
+                group = grouped[key] = _jsonable(rest)
+            group.setdefault("subjects", []).extend(indexes)
+            continue
         if group is None and not named:
             group = grouped[key] = _jsonable(rest)
         for subject in named or ():

@@ -321,8 +321,8 @@ class ReleaseBatch:
             principal=self.principal,
             request_id=g.get("request_id") if has_request_context() else None,
             resource=resource,
-            categories=sorted(self.categories),
-            subjects=sorted(self.subjects),
+            categories=self.categories,
+            subjects=list(self.subjects),
             decisions=decisions,
             withheld=dict(self.withheld),
         )
@@ -515,8 +515,14 @@ def _field_specs(catalog: Catalog) -> tuple[list, dict]:
 def _classified_fields(catalog: Catalog, statement: dict) -> tuple[tuple[str, str], ...]:
     """(section, extension IRI) of each classified field `statement` has, in catalog order."""
     present = []
-    for _section, path, iris in _field_specs(catalog)[0]:
-        extensions = _extensions(statement, path)
+    for section, path, iris in _field_specs(catalog)[0]:
+        if len(path) == 1:  # a top-level section (result, context): read inline, it runs per statement
+            node = statement.get(section)
+            extensions = node.get("extensions") if type(node) is dict else None
+            if type(extensions) is not dict:
+                continue
+        else:
+            extensions = _extensions(statement, path)
         if extensions:
             present += [field for iri, field in iris if iri in extensions]
     return tuple(present)
@@ -533,9 +539,10 @@ def shape_statement(
     `linked`: a roster user the request itself names (see release_statements)."""
     if isinstance(about, Subject):
         subjects = [about]
+        plan = batch.statement_plan(about, statement)  # the common statement: its actor alone
     else:
         subjects = [about[0][1]] if len(about) == 1 else distinct_subjects(s for _path, s in about)
-    plan = statement_plan(batch, statement, subjects)
+        plan = statement_plan(batch, statement, subjects)
     if not plan.whole.releases:
         batch.withhold(plan.whole.category)
         return None
