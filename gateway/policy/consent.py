@@ -7,11 +7,12 @@ read at time T serves requests until T + `KAKEHASHI_CONSENT_LEASE_SECONDS` (defa
 recipient's *consent epoch* (`consent_epochs`, one counter per recipient, raised after every grant,
 revocation and erasure) is read again (one read by `_id`) and the table re-read only when the epoch
 moved. A change that withdraws consent (revocation, erasure) raises the epoch and then waits out the
-longest lease any process announced before it answers, so every table read before it has expired: a
-request that starts after the answer is decided without the withdrawn consent, in every process. The cost lies on the rare write
-(a revocation answers 0.25 s later), not on every read. A grant is seen at once by the process that
-recorded it and within the lease by the others. Expiry needs no epoch: periods are checked at the
-time of each request. Code that edits `consents` directly must call `note_change`.
+longest lease any process announced before it answers, so every table read before it has expired:
+a request that starts after the answer is decided without the withdrawn consent, in every process.
+The cost lies on the rare write (a revocation answers 0.25 s later), not on every read. A grant is
+seen at once by the process that recorded it and within the lease by the others. Expiry needs no
+epoch: periods are checked at the time of each request. Code that edits `consents` directly must
+call `note_change`.
 
 Who may grant (`may_grant`), the age rule:
 - a student for themself when they are at least `KAKEHASHI_CONSENT_MIN_AGE` years old (default 15)

@@ -7,12 +7,19 @@ import multiprocessing
 import pytest
 
 
-def _write(uri: str, count: int) -> None:
+def _write(uri: str, data_dir: str, count: int) -> None:
     from gateway import create_app
     from gateway.auth.service import Principal
     from gateway.policy import audit
 
-    app = create_app({"MONGODB_URI": uri, "MONGODB_DB": "kakehashi_test", "SECRET_KEY": "x"})
+    app = create_app(
+        {
+            "MONGODB_URI": uri,
+            "MONGODB_DB": "kakehashi_test",
+            "SECRET_KEY": "x",
+            "KAKEHASHI_DATA_DIR": data_dir,
+        }
+    )
     principal = Principal("juku-1", "Juku", "provider", frozenset({"statements/read"}))
     with app.app_context():
         for index in range(count):
@@ -28,11 +35,14 @@ def _write(uri: str, count: int) -> None:
 
 
 @pytest.mark.slow
-def test_two_processes_keep_one_chain(app, database_uri):
+def test_two_processes_keep_one_chain(app, database_uri, tmp_path):
     from gateway.policy import audit
 
     context = multiprocessing.get_context("spawn")  # never fork a process holding MongoClients
-    workers = [context.Process(target=_write, args=(database_uri, 20)) for _ in range(2)]
+    # their own data directory (each writes its own journal there), not the working tree's ./var
+    workers = [
+        context.Process(target=_write, args=(database_uri, str(tmp_path / "workers"), 20)) for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -181,14 +181,21 @@ def test_birth_date_read_from_roster_demographics(ctx):
     assert consents.may_grant(student("s-d", None), student("s-d", None))
 
 
-def test_a_revocation_made_by_another_process_reaches_its_next_request(app, database_uri):
+def test_a_revocation_made_by_another_process_reaches_its_next_request(app, database_uri, tmp_path):
     """Each app (gateway process) answers from a recipient's consents read within the lease. A
     revocation made through another app waits out the lease before it answers, so the next call of
     every app is decided without it; a grant made elsewhere is seen once the lease has run out."""
     from gateway import create_app
 
     lease = consents.CONSENT_LEASE_SECONDS
-    other = create_app({"MONGODB_URI": database_uri, "MONGODB_DB": "kakehashi_test", "SECRET_KEY": "x"})
+    other = create_app(
+        {
+            "MONGODB_URI": database_uri,
+            "MONGODB_DB": "kakehashi_test",
+            "SECRET_KEY": "x",
+            "KAKEHASHI_DATA_DIR": tmp_path,
+        }
+    )
     with app.app_context():
         assert consents.active_consents("client-a", ["stu-1"]) == {}  # cached: none
     with other.app_context():
@@ -205,13 +212,13 @@ def test_a_revocation_made_by_another_process_reaches_its_next_request(app, data
         assert consents.active_consents("client-a", ["stu-1"]) == {}
 
 
-def test_a_revocation_waits_out_the_longest_lease_any_process_uses(app, database_uri):
+def test_a_revocation_waits_out_the_longest_lease_any_process_uses(app, database_uri, tmp_path):
     # a gateway configured with a longer lease than the process revoking: the revocation waits for it
     from gateway import create_app
 
     longer = create_app(
         {"MONGODB_URI": database_uri, "MONGODB_DB": "kakehashi_test", "SECRET_KEY": "x",
-         "KAKEHASHI_CONSENT_LEASE_SECONDS": 0.6}
+         "KAKEHASHI_DATA_DIR": tmp_path, "KAKEHASHI_CONSENT_LEASE_SECONDS": 0.6}
     )  # fmt: skip
     with app.app_context():
         consent_id = grant()["kakehashi"]["id"]
