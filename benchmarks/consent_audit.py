@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
 
+    scratch = tempfile.mkdtemp(prefix="kakehashi-bench-")
     server = EmbeddedServer(storage_path=":memory:", port=free_port())
     server.start()
     try:
@@ -49,7 +52,15 @@ def main() -> None:
         from gateway.policy import audit, consent
         from gateway.storage.indexes import ensure_indexes
 
-        app = create_app({"MONGODB_URI": server.uri, "MONGODB_DB": "bench", "SECRET_KEY": "bench"})
+        app = create_app(
+            # a data directory of its own: the audit journal of an earlier run is not replayed into this one
+            {
+                "MONGODB_URI": server.uri,
+                "MONGODB_DB": "bench",
+                "SECRET_KEY": "bench",
+                "KAKEHASHI_DATA_DIR": scratch,
+            }
+        )
         results: dict = {"consents": args.consents, "entries": args.entries}
         with app.app_context():
             ensure_indexes(DOCUMENTS)
@@ -148,6 +159,7 @@ def main() -> None:
             args.output.write_text(json.dumps(results, indent=2) + "\n")
     finally:
         server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
