@@ -42,15 +42,16 @@ def database_uri(*, supervise: bool = False) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def app_context(*, supervise: bool = False):
-    """An app bound to the configured database, with indexes in place, for one command. A gateway
-    error (bad input, unknown id) raised in the block ends the command with its message."""
+def app_context(*, supervise: bool = False, config: dict | None = None):
+    """An app bound to the configured database (and `config` over the environment's), with indexes
+    in place, for one command. A gateway error (bad input, unknown id) raised in the block ends the
+    command with its message."""
     from gateway import DOCUMENTS, create_app
     from gateway.policy.audit import drain_journal
     from gateway.storage.indexes import ensure_indexes
 
     with database_uri(supervise=supervise) as uri:
-        app = create_app({"MONGODB_URI": uri})
+        app = create_app({**(config or {}), "MONGODB_URI": uri})
         with app.app_context():
             try:
                 ensure_indexes(DOCUMENTS)
@@ -101,7 +102,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
 
     _stop_on_sigterm()
     try:
-        with app_context(supervise=True) as app:
+        with app_context(supervise=True, config=served_public_url(host, port, os.environ)) as app:
             if demo:
                 _start_demo_loading(app)
             base = f"http://{host}:{port}"
@@ -126,6 +127,17 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Kakehashi gateway stopped.", err=True)
+
+
+def served_public_url(host: str, port: int, environ) -> dict:
+    """Without KAKEHASHI_PUBLIC_URL in the environment, the gateway's public URL is the address it
+    serves (loopback when it listens on every interface), so links, the OAuth2 issuer and the xAPI
+    authority follow `--port`/$PORT."""
+    if environ.get("KAKEHASHI_PUBLIC_URL"):
+        return {}
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return {"KAKEHASHI_PUBLIC_URL": f"http://{shown}:{port}"}
 
 
 def _echo_demo_logins(base: str) -> None:

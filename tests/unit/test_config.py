@@ -27,3 +27,13 @@ def test_environment_values_override_defaults():
 def test_readme_documents_every_variable():
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README.read_text(), flags=re.MULTILINE))
     assert set(ENVIRONMENT) <= documented
+
+
+def test_the_served_address_is_the_public_url_unless_one_is_configured():
+    from gateway.cli import served_public_url
+
+    assert served_public_url("127.0.0.1", 9000, {}) == {"KAKEHASHI_PUBLIC_URL": "http://127.0.0.1:9000"}
+    assert served_public_url("0.0.0.0", 8080, {}) == {"KAKEHASHI_PUBLIC_URL": "http://127.0.0.1:8080"}
+    assert served_public_url("::1", 8080, {}) == {"KAKEHASHI_PUBLIC_URL": "http://[::1]:8080"}
+    configured = {"KAKEHASHI_PUBLIC_URL": "https://kakehashi.example.jp"}
+    assert served_public_url("0.0.0.0", 8080, configured) == {}
