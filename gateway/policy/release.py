@@ -177,12 +177,13 @@ class ReleaseBatch:
         self._pseudonymous_agents: dict[str, dict] = {}  # shared by the statements of one response
         self._subject_classes: dict[str, tuple] = {}
         self._plans: dict[tuple, StatementPlan] = {}
+        self._sections, self._field_specs = _field_specs(policy.catalog)
 
     @property
     def consents(self) -> dict[str, list[Grant]]:
-        """The subjects' active consents to this recipient: one query, made only when a consent
-        could change a decision of this batch, and never cached across requests (a revocation
-        changes the very next response)."""
+        """The subjects' active consents to this recipient, read once per batch and only when a
+        consent could change one of its decisions (from the recipient's consents under their lease:
+        a revocation changes the very next response, see gateway.policy.consent)."""
         if self._consents is None:
             from gateway.policy.consent import active_consents
 
@@ -248,14 +249,14 @@ class ReleaseBatch:
         """What the policy does to `statement`, about `subject` alone: planned once per response for
         each class of subject (profile, school channel, consents) and shape of statement (category,
         classified fields present), since those are all a decision depends on."""
-        subject_class = self._subject_class(subject)
-        catalog = self.policy.catalog
-        category = catalog.statement_category(statement)
-        fields = _classified_fields(catalog, statement)
-        key = (subject_class, category, fields)
+        key = (
+            self._subject_class(subject),
+            self.policy.catalog.statement_category(statement),
+            _classified_fields(self._sections, statement),
+        )
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._plan(subject, category, fields)
+            plan = self._plans[key] = self._plan(subject, key[1], key[2])
         plan.subjects.add(subject.sourced_id)
         return plan
 
@@ -277,9 +278,8 @@ class ReleaseBatch:
         return found
 
     def _plan(self, subject: Subject, category: str, fields: tuple[tuple[str, str], ...]) -> StatementPlan:
-        specs = _field_specs(self.policy.catalog)[1]
         keys, decided = [], []
-        for what in ((category, None), *(specs[item] for item in fields)):
+        for what in ((category, None), *(self._field_specs[item] for item in fields)):
             key, decision = self._decision(subject, *what)
             keys.append(key)
             decided.append(decision)
@@ -512,10 +512,11 @@ def _field_specs(catalog: Catalog) -> tuple[list, dict]:
     return found
 
 
-def _classified_fields(catalog: Catalog, statement: dict) -> tuple[tuple[str, str], ...]:
-    """(section, extension IRI) of each classified field `statement` has, in catalog order."""
+def _classified_fields(sections: list, statement: dict) -> tuple[tuple[str, str], ...]:
+    """(section, extension IRI) of each classified field `statement` has, in catalog order
+    (`sections`: the first part of _field_specs)."""
     present = []
-    for section, path, iris in _field_specs(catalog)[0]:
+    for section, path, iris in sections:
         if len(path) == 1:  # a top-level section (result, context): read inline, it runs per statement
             node = statement.get(section)
             extensions = node.get("extensions") if type(node) is dict else None
