@@ -163,18 +163,24 @@ def email_key(address: str) -> str:
 
 def users_by_email(addresses: Iterable[str], projection: dict | None = None) -> dict[str, dict]:
     """email_key → the one roster user with that address, for the addresses of `addresses` that
-    belong to exactly one user (an address several users share links to none of them). One query,
-    served by the users' `email_ci` index (EMAIL_COLLATION: without regard to case)."""
+    belong to exactly one user (an address several users share links to none of them)."""
+    return {key: users[0] for key, users in owners_by_email(addresses, projection).items() if len(users) == 1}
+
+
+def owners_by_email(addresses: Iterable[str], projection: dict | None = None) -> dict[str, list[dict]]:
+    """email_key → every roster user with that address (absent: none). One query, served by the
+    users' `email_ci` index (EMAIL_COLLATION: without regard to case)."""
     keys = {email_key(address) for address in addresses if address}
     if not keys:
         return {}
     owners: dict[str, list[dict]] = {}
     query = {"email": {"$in": sorted(keys)}}
+    projection = {**projection, "email": 1} if projection else None  # the rule reads the address
     for user in collection("users").find(query, projection).collation(EMAIL_COLLATION):
         key = email_key(user.get("email") or "")
         if key in keys:  # the collation is a superset of the rule (it ignores width, too)
             owners.setdefault(key, []).append(user)
-    return {key: users[0] for key, users in owners.items() if len(users) == 1}
+    return owners
 
 
 def _display_name(user: dict) -> str:

@@ -12,6 +12,7 @@ from gateway.policy.engine import least_revealing
 from gateway.policy.release import (
     ReleaseBatch,
     distinct_subjects,
+    people,
     reference_decision,
     release_policy,
     require_roster_read,
@@ -100,7 +101,9 @@ def _explain_statements(policy, principal, params: dict) -> list[dict]:
     statements = [record["statement"] for record in records]
     nodes = [statement_agents(statement) for statement in statements]
     resolved = iter(policy.directory.agent_subjects([agent for found in nodes for _p, agent in found]))
-    about = [[(path, subject) for path, _agent in found if (subject := next(resolved))] for found in nodes]
+    about = [
+        [(path, subject) for path, _agent in found for subject in people(next(resolved))] for found in nodes
+    ]
     batch = ReleaseBatch(
         policy, principal, distinct_subjects(s for named in about for _p, s in named), record=False
     )

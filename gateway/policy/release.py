@@ -413,9 +413,21 @@ def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
     return nodes
 
 
+def people(found: Subject | tuple[Subject, ...] | None) -> tuple[Subject, ...]:
+    """The subjects an answer of SubjectDirectory.agent_subjects names: none, one, or every user
+    sharing the agent's mbox."""
+    if found is None:
+        return ()
+    return found if isinstance(found, tuple) else (found,)
+
+
 def _resolved_agents(policy: ReleasePolicy, nodes: list[tuple[tuple, dict]]) -> list[tuple[tuple, Subject]]:
-    subjects = policy.directory.agent_subjects([agent for _path, agent in nodes])
-    return [(path, subject) for (path, _agent), subject in zip(nodes, subjects, strict=True) if subject]
+    """(path, subject) for every roster user the agents at `nodes` are about (a shared mbox: each
+    of its users, on the same path)."""
+    found = policy.directory.agent_subjects([agent for _path, agent in nodes])
+    return [
+        (path, subject) for (path, _agent), each in zip(nodes, found, strict=True) for subject in people(each)
+    ]
 
 
 def distinct_subjects(subjects) -> list[Subject]:
@@ -432,7 +444,9 @@ def release_statements(
     user is replaced by the recipient's pseudonym of that user, a spec-valid account Agent).
     `named_agent`: the Agent the request selected statements by (the `agent` query parameter);
     when it is a roster user, a statement about them goes out identified or not at all, since the
-    request itself ties it to them (a pseudonym there would link the pseudonym to the person)."""
+    request itself ties it to them (a pseudonym there would link the pseudonym to the person). An
+    agent whose mbox several roster users share is about each of them, and a statement naming one
+    goes out identified or not at all too: no one pseudonym stands for it."""
     statements = [record["statement"] for record in records if scope.allows(record)]
     policy = _policy_for(scope.principal)
     if policy is None or not statements:
@@ -443,23 +457,23 @@ def release_statements(
         return statements
     linked = None
     if named_agent is not None:
-        linked = next(iter(policy.directory.agent_subjects([named_agent])), None)
+        linked = {subject.sourced_id for subject in people(policy.directory.agent_subjects([named_agent])[0])}
     # per statement: the Subject of its actor alone (the common statement), or the (path, Subject)
-    # of every roster user it names, or None
+    # of every roster user it names (a shared mbox: each of its users on one path), or None
     about, at = [], 0
     for found in nodes:
-        if len(found) == 1 and found[0][0] is ACTOR_PATH:
+        if len(found) == 1 and found[0][0] is ACTOR_PATH and not isinstance(resolved[at], tuple):
             about.append(resolved[at])
             at += 1
             continue
         named = [
             (path, subject)
-            for (path, _agent), subject in zip(found, resolved[at : at + len(found)], strict=True)
-            if subject
+            for (path, _agent), each in zip(found, resolved[at : at + len(found)], strict=True)
+            for subject in people(each)
         ]
         about.append(named or None)
         at += len(found)
-    batch = ReleaseBatch(policy, scope.principal, [subject for subject in resolved if subject])
+    batch = ReleaseBatch(policy, scope.principal, [subject for each in resolved for subject in people(each)])
     released = [
         shaped
         for statement, named in zip(statements, about, strict=True)
@@ -533,11 +547,12 @@ def shape_statement(
     batch: ReleaseBatch,
     statement: dict,
     about: Subject | list[tuple[tuple, Subject]],
-    linked: Subject | None = None,
+    linked: set[str] | None = None,
 ) -> dict | None:
     """`statement` as it may go to the batch's recipient, or None when withheld. `about`: the
-    roster users it names, with the path of each Agent naming one (a Subject alone: the actor).
-    `linked`: a roster user the request itself names (see release_statements)."""
+    roster users it names, with the path of each Agent naming one (a Subject alone: the actor; an
+    mbox several users share: each of them on its path). `linked`: the roster users (sourcedIds)
+    the request itself names (see release_statements)."""
     if isinstance(about, Subject):
         subjects = [about]
         plan = batch.statement_plan(about, statement)  # the common statement: its actor alone
@@ -547,11 +562,11 @@ def shape_statement(
     if not plan.whole.releases:
         batch.withhold(plan.whole.category)
         return None
-    if (
-        plan.form != "identified"
-        and linked is not None
-        and any(s.sourced_id == linked.sourced_id for s in subjects)
+    if plan.form != "identified" and (
+        (linked and any(s.sourced_id in linked for s in subjects))
+        or (not isinstance(about, Subject) and len({path for path, _s in about}) < len(about))
     ):
+        # named by the request, or an agent several users share: identified or not at all
         batch.withhold(plan.whole.category)
         return None
     if not plan.removed and plan.form == "identified":
@@ -717,20 +732,23 @@ def release_activity(principal: Principal, activity: dict) -> dict:
 
 
 def release_person(principal: Principal, person: dict) -> dict:
-    """The Person object (Agents resource) as it may leave the gateway: for a roster user, only
-    when the policy gives the `persons` category the identified form (otherwise an empty Person:
-    the request names the agent, so no other form can hide who it is about)."""
+    """The Person object (Agents resource) as it may leave the gateway: for a roster user (or the
+    users sharing its mbox), only when the policy gives the `persons` category the identified form
+    (otherwise an empty Person: the request names the agent, so no other form can hide who it is
+    about)."""
     _require_definition_read(principal)
     policy = _policy_for(principal)
     if policy is None:
         return person
     agents = [{"account": account} for account in person.get("account") or ()]
     agents += [{"mbox": mbox} for mbox in person.get("mbox") or ()]
-    subject = next((found for found in policy.directory.agent_subjects(agents) if found), None)
-    if subject is None:
+    subjects = distinct_subjects(
+        subject for found in policy.directory.agent_subjects(agents) for subject in people(found)
+    )
+    if not subjects:
         return person
-    batch = ReleaseBatch(policy, principal, [subject])
-    decision = batch.decide(subject, policy.catalog.persons)
+    batch = ReleaseBatch(policy, principal, subjects)
+    decision = least_revealing(batch.decide(subject, policy.catalog.persons) for subject in subjects)
     if decision.form == "identified":
         released = person
     else:

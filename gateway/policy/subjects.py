@@ -1,6 +1,11 @@
 """Who released data is about: xAPI agents and roster user ids → roster users → home org → board
 code → security profile, in batched lookups with a short per-app cache (a 100-statement page costs
-a constant number of queries, usually none)."""
+a constant number of queries, usually none).
+
+An agent is about the roster user the identity rule ties it to (gateway.oneroster.identity). An
+mbox several users share (a family address) ties it to none of them, yet data naming it may be
+about any of them: for release it is about all of them (agent_subjects gives them as a tuple), and
+is decided for each."""
 
 from __future__ import annotations
 
@@ -14,8 +19,8 @@ from gateway.oneroster.identity import (
     email_key,
     home_org_id,
     mbox_address,
+    owners_by_email,
     same_home_page,
-    users_by_email,
 )
 from gateway.oneroster.repository import collection
 
@@ -36,7 +41,7 @@ class SubjectDirectory:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users: dict[str, tuple[float, dict | None]] = {}
-        self._emails: dict[str, tuple[float, str | None]] = {}
+        self._emails: dict[str, tuple[float, tuple[str, ...]]] = {}
         self._orgs: tuple[float, dict, dict] | None = None
         self.queries = 0  # for tests and the benchmark
 
@@ -106,8 +111,8 @@ class SubjectDirectory:
                 self._users[sourced_id] = (now + USER_TTL, row)
         return found
 
-    def _ids_by_email(self, keys: set[str]) -> dict[str, str | None]:
-        """email_key → the sourcedId of the one user with that address (None: none or shared)."""
+    def _ids_by_email(self, keys: set[str]) -> dict[str, tuple[str, ...]]:
+        """email_key → the sourcedIds of the users with that address (one, several, or none)."""
         now = time.monotonic()
         found, missing = {}, []
         for key in keys:
@@ -117,10 +122,10 @@ class SubjectDirectory:
             else:
                 missing.append(key)
         if missing:
-            owners = users_by_email(missing, {"email": 1})
+            owners = owners_by_email(missing, {"email": 1})
             self.queries += 1
             for key in missing:
-                found[key] = owners[key]["_id"] if key in owners else None
+                found[key] = tuple(sorted(user["_id"] for user in owners.get(key, ())))
                 self._emails[key] = (now + USER_TTL, found[key])
         return found
 
@@ -136,10 +141,12 @@ class SubjectDirectory:
                 result[sourced_id] = subject
         return result
 
-    def agent_subjects(self, agents: list[dict]) -> list[Subject | None]:
-        """The roster subject each agent is (None: not a roster user), by the identity rule of
-        gateway.oneroster.identity (as `user_for_agent`): an account whose name is a user's sourcedId
-        and whose homePage is that user's, else an mbox with the e-mail address of one user."""
+    def agent_subjects(self, agents: list[dict]) -> list[Subject | tuple[Subject, ...] | None]:
+        """Whom each agent is about: the roster subject it is, by the identity rule of
+        gateway.oneroster.identity (as `user_for_agent`: an account whose name is a user's sourcedId
+        and whose homePage is that user's, else an mbox with the e-mail address of one user); a
+        tuple of the subjects when its mbox is an address several users share (a family address:
+        it identifies none of them, but may be about any of them); None when it is no roster user."""
         accounts = [agent.get("account") for agent in agents]
         emails = [
             None if isinstance(account, dict) else email_key(mbox_address(agent) or "")
@@ -147,14 +154,21 @@ class SubjectDirectory:
         ]
         by_email = self._ids_by_email({email for email in emails if email})
         names = {str(account.get("name", "")) for account in accounts if isinstance(account, dict)}
-        subjects = self.subjects(names | {sid for sid in by_email.values() if sid})
+        subjects = self.subjects(names.union(*by_email.values()))
         homes: dict[tuple[str, str], bool] = {}  # (org, homePage given) → same home page
         return [
             self._account_subject(account, subjects, homes)
             if isinstance(account, dict)
-            else subjects.get(by_email.get(email) or "")
+            else self._email_subjects(by_email.get(email) or (), subjects)
             for account, email in zip(accounts, emails, strict=True)
         ]
+
+    @staticmethod
+    def _email_subjects(
+        ids: tuple[str, ...], subjects: dict[str, Subject]
+    ) -> Subject | tuple[Subject, ...] | None:
+        found = tuple(subjects[sourced_id] for sourced_id in ids if sourced_id in subjects)
+        return (found[0] if len(found) == 1 else found) if found else None
 
     def _account_subject(
         self, account: dict, subjects: dict[str, Subject], homes: dict[tuple[str, str], bool]
