@@ -122,7 +122,18 @@ def my_record(subject: str) -> dict:
 
 
 def agent_keys_of(user: dict) -> list[str]:
-    return [key for key in (agent_key(agent) for agent in identity.agents_for_user(user)) if key]
+    """The agent keys of the data that is the user's: their account, and their mbox when the address
+    is theirs alone. An address several users share (a family address) is none of theirs by the
+    identity rule: one sharer's export does not carry its statements and their erasure leaves them
+    (they may be the other sharers' records)."""
+    agents = identity.agents_for_user(user)
+    email = user.get("email")
+    if (
+        email
+        and identity.users_by_email([email]).get(identity.email_key(email), {}).get("_id") != user["_id"]
+    ):
+        agents = [agent for agent in agents if "mbox" not in agent]
+    return [key for key in (agent_key(agent) for agent in agents) if key]
 
 
 def export_archive(subject: str) -> bytes:

@@ -129,6 +129,30 @@ def test_export_is_a_zip_of_everything_about_me(client, monkeypatch, world):
     assert roster["user"]["email"] == "hanako.yamada@example.jp" and roster["enrollments"]
 
 
+def test_an_address_shared_with_another_student_is_not_mine_to_export_or_erase(
+    client, monkeypatch, world, app
+):
+    # stu-other gets stu-16's address (a family address): the statement by that mbox may be either
+    # student's record, so neither exports it and an erasure leaves it
+    from gateway.lrs.erasure import statement_records
+    from gateway.oneroster.repository import collection
+    from gateway.policy.rights import agent_keys_of
+
+    with app.app_context():
+        collection("users").update_one({"_id": "stu-other"}, {"$set": {"email": "Hanako.Yamada@example.jp"}})
+        assert not any(
+            key.startswith("mbox") for key in agent_keys_of(collection("users").find_one({"_id": "stu-16"}))
+        )
+    act_as(monkeypatch, me_token())
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/me/export").data))
+    statements = json.loads(archive.read("statements.json"))
+    assert {s["id"] for s in statements} == {world[0]["id"], world[2]["id"]}  # account, instructor
+    assert client.post("/me/erase", json={"confirm": "erase"}).status_code == 200
+    with app.app_context():
+        kept = statement_records(["mbox:mailto:hanako.yamada@example.jp"])
+    assert [record["_id"] for record in kept] == [world[1]["id"]]
+
+
 def test_who_saw_my_data(client, monkeypatch, world):
     act_as(monkeypatch, me_token())
     client.get("/me")

@@ -334,3 +334,35 @@ def test_reports_need_the_scope_a_known_class_and_a_month(app, client, roster):
         "/reports/classes/C1/monthly", query_string={"month": "2026-10", "x": 1}, headers=teacher
     )
     assert extra.status_code == 400
+
+
+def test_a_statement_by_an_address_two_students_share_counts_for_neither(app, client, xapi_headers):
+    # the identity rule: an mbox is a student's when the address is theirs alone
+    from gateway.oneroster.repository import collection
+    from gateway.reports.repository import statements_of
+
+    def user(sourced_id: str, email: str) -> dict:
+        return {"_id": sourced_id, "sourcedId": sourced_id, "status": "active", "email": email,
+                "primaryOrg": {"sourcedId": "S9", "type": "org"},
+                "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": "S9", "type": "org"}}]}  # fmt: skip
+
+    users = [
+        user("stu-a", "family@example.jp"),
+        user("stu-b", "Family@example.jp"),
+        user("stu-c", "c@example.jp"),
+    ]
+    with app.app_context():
+        collection("orgs").insert_one(
+            {"_id": "S9", "sourcedId": "S9", "type": "school", "identifier": "D199999999999"}
+        )
+        collection("users").insert_many([dict(u) for u in users])
+    statements = [
+        {"actor": {"mbox": mbox}, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+         "object": {"id": "https://kakehashi.example/act/shared"}}
+        for mbox in ("mailto:family@example.jp", "mailto:c@example.jp")
+    ]  # fmt: skip
+    assert client.post("/xapi/statements", json=statements, headers=xapi_headers).status_code == 200
+    with app.app_context():
+        found = statements_of(users)
+    assert found["stu-a"] == [] and found["stu-b"] == []
+    assert [s["actor"]["mbox"] for s in found["stu-c"]] == ["mailto:c@example.jp"]
