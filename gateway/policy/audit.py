@@ -53,6 +53,7 @@ class AuditEntry(Document):
     at = DateTimeField(required=True)
     client_id = StringField(required=True)
     subjects = ListField(StringField())  # subject pseudonyms
+    organisations = ListField(StringField())  # the subjects' org chains (schools, boards): for org admins
     actor = StringField()  # pseudonym of the user the token acted for
     categories = ListField(StringField())
     resource = StringField()
@@ -72,6 +73,8 @@ class AuditEntry(Document):
             {"fields": ["seq"], "unique": True},
             ("client_id", "at"),
             "at",
+            "organisations",
+            "principal.organisation",
         ],
     }
 
@@ -332,10 +335,12 @@ def record_release(
     subjects: Iterable[str],
     decisions: list[dict],
     withheld: dict,
+    organisations: Iterable[str] = (),
 ) -> str:
     """Appends one entry for a release batch and returns its id. `withheld` maps what was withheld
     (e.g. a category or field) to a count or description; `decisions` are the engine's decisions
-    (a `subject` key in one is stored pseudonymised like the subjects)."""
+    (a `subject` key in one is stored pseudonymised like the subjects); `organisations` the
+    subjects' org chains (home schools and their boards), whose administrators may read the entry."""
     subject_list = [subject for subject in dict.fromkeys(subjects) if subject]
     people = [
         *subject_list,
@@ -357,6 +362,7 @@ def record_release(
     body = {
         "client_id": principal.client_id,
         "subjects": subject_pseudonym_list,
+        "organisations": sorted(set(organisations)),
         "actor": principal_record["subject"],
         "categories": sorted(set(categories)),
         "resource": resource,
@@ -499,11 +505,15 @@ def query_entries(
     until: datetime | None = None,
     offset: int = 0,
     limit: int = 100,
+    organisation: str | None = None,
 ) -> tuple[int, list[dict]]:
     """(total, entries) matching the filters, newest first. `subject` is a sourcedId: an unknown or
-    erased subject matches nothing."""
+    erased subject matches nothing. `organisation`: only the entries that concern it (see
+    concerns)."""
     drain_journal()
     query: dict = {}
+    if organisation is not None:
+        query["$or"] = [{"organisations": organisation}, {"principal.organisation": organisation}]
     if client_id is not None:
         query["client_id"] = client_id
     if subject is not None:
@@ -528,11 +538,20 @@ def find_entry(entry_id: str) -> dict | None:
     return public_entry(entry) if entry else None
 
 
+def concerns(entry: dict, organisation: str) -> bool:
+    """Whether an entry concerns `organisation`: data about its students (a subject's school or
+    board), or a release to one of its own clients. Entries written before entries named their
+    organisations concern none (deployment administrators read them)."""
+    return organisation in (entry.get("organisations") or ()) or (
+        (entry.get("principal") or {}).get("organisation") == organisation
+    )
+
+
 def for_subject(entry: dict, subject: str) -> dict:
     """An entry as its subject sees it (`/me/audit`): the other subjects' pseudonyms and decisions
     about them left out, their number kept."""
     mine = subject_pseudonyms([subject], create=False).get(subject)
-    shaped = {key: value for key, value in entry.items() if key != "subjects"}
+    shaped = {key: value for key, value in entry.items() if key not in ("subjects", "organisations")}
     shaped["subject_count"] = len(entry.get("subjects") or ())
     shaped["decisions"] = [
         decision for decision in entry.get("decisions") or () if decision.get("subject") in (None, mine)

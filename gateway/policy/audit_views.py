@@ -1,5 +1,9 @@
 """HTTP endpoints of the release audit log: the admin query (scope audit.read) and "who saw my data"
-(`/me/audit`, a token acting for a student with scope me); thin views over gateway.policy.audit."""
+(`/me/audit`, a token acting for a student with scope me); thin views over gateway.policy.audit.
+
+An administrator client registered for an organisation (a school's or a board's, `--organisation`)
+reads the entries that concern it (audit.concerns: data about its students, releases to its own
+clients); one registered without an organisation (a deployment administrator) reads every entry."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from gateway.errors import BadRequest, NotFound
 from gateway.extensions import Blueprint
 from gateway.policy import audit
 from gateway.policy.principals import require_scope, require_subject
+from gateway.policy.release import release_policy
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="The release audit log (hash-chained)")
 me_blp = Blueprint("me_audit", __name__, url_prefix="/me", description="My data: who saw it")
@@ -57,25 +62,44 @@ def query_audit(client=None, subject=None, since=None, until=None, offset=0, lim
     """Release audit entries by recipient client, subject and time (scope audit.read)."""
     require_scope(g.principal, "audit.read")
     _check_window(since, until)
+    organisation = getattr(g.principal, "organisation", None)
+    if organisation is not None and subject is not None and not _under(subject, organisation):
+        return _page(0, [], offset, limit)  # a student of another organisation: as an unknown one
     total, entries = audit.query_entries(
-        client_id=client, subject=subject, since=since, until=until, offset=offset, limit=limit
+        client_id=client,
+        subject=subject,
+        since=since,
+        until=until,
+        offset=offset,
+        limit=limit,
+        organisation=organisation,
     )
     return _page(total, entries, offset, limit)
+
+
+def _under(subject: str, organisation: str) -> bool:
+    """Whether the roster user `subject` belongs to `organisation` (their school or its board)."""
+    found = release_policy().directory.subjects([subject]).get(subject)
+    return found is not None and organisation in found.orgs
 
 
 @blp.route("/<entry_id>")
 @blp.response(200, description="One audit entry (the decision record a response's Link header names)")
 @blp.doc(security=[{"basicAuth": []}])
 def get_entry(entry_id):
-    """One audit entry: any with scope audit.read; without it, the entries of releases to the
-    calling client itself (the decision record its response's Link names). Others answer 404, as
-    a missing entry does."""
+    """One audit entry: with scope audit.read, any (a deployment administrator) or those that
+    concern the client's organisation; and the entries of releases to the calling client itself
+    (the decision record its response's Link names). Others answer 404, as a missing entry does."""
     entry = audit.find_entry(entry_id)
-    if (
-        entry is not None
-        and "audit.read" not in g.principal.scopes
-        and entry["client_id"] != g.principal.client_id
-    ):
+    organisation = getattr(g.principal, "organisation", None)
+    readable = entry is not None and (
+        entry["client_id"] == g.principal.client_id
+        or (
+            "audit.read" in g.principal.scopes
+            and (organisation is None or audit.concerns(entry, organisation))
+        )
+    )
+    if not readable:
         entry = None
     if entry is None:
         raise NotFound(f"no audit entry {entry_id!r}", details={"entry": entry_id})

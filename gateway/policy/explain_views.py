@@ -7,6 +7,7 @@ import marshmallow as ma
 from flask import g, jsonify
 
 from gateway.auth.http import authenticate_request
+from gateway.errors import Forbidden
 from gateway.extensions import Blueprint
 from gateway.policy.explain import explain
 from gateway.policy.principals import require_scope
@@ -40,6 +41,14 @@ class ExplainRequest(ma.Schema):
 @blp.doc(security=[{"basicAuth": []}])
 def explain_release(body):
     """Which fields `client_id` would receive for a request, in which form, by which rule and consent
-    (scope audit.read). Reads only; writes no audit entry."""
+    (scope audit.read, a deployment administrator: a client registered without an organisation,
+    since the answer names any organisation's students). Reads only; writes no audit entry."""
     require_scope(g.principal, "audit.read")
+    if getattr(g.principal, "organisation", None) is not None:
+        raise Forbidden(
+            "explain is for deployment administrators (an audit.read client without an organisation): "
+            "it answers about every organisation's students",
+            code="insufficient_scope",
+            details={"organisation": g.principal.organisation},
+        )
     return jsonify(explain(body["client_id"], body["resource"], body["params"]))

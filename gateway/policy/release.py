@@ -325,6 +325,7 @@ class ReleaseBatch:
             subjects=list(self.subjects),
             decisions=decisions,
             withheld=dict(self.withheld),
+            organisations={org for subject in self.subjects.values() for org in subject.orgs},
         )
         if has_request_context():
             g.setdefault("kakehashi_releases", []).append(

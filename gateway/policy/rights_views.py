@@ -12,6 +12,7 @@ from gateway.errors import BadRequest
 from gateway.extensions import Blueprint
 from gateway.policy import audit, rights
 from gateway.policy.principals import acting_actor, require_subject
+from gateway.policy.release import release_policy
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="My data: roster record, export, erasure")
 ERASE_CONFIRMATION = "erase"
@@ -31,7 +32,13 @@ def _audit(resource: str, subject: str, categories: list[str]) -> None:
         subjects=[subject],
         decisions=[{"rule": "data-subject-access", "form": "identified"}],
         withheld={},
+        organisations=_organisations_of(subject),
     )
+
+
+def _organisations_of(subject: str) -> tuple[str, ...]:
+    found = release_policy().directory.subjects([subject]).get(subject)
+    return found.orgs if found is not None else ()
 
 
 @blp.route("", methods=["GET"])

@@ -183,6 +183,47 @@ def test_admin_audit_query(client, monkeypatch, world):
     assert client.get("/audit").status_code == 403
 
 
+def test_an_organisation_s_administrator_reads_the_entries_that_concern_it(client, monkeypatch, world, app):
+    # entries name their subjects' schools and boards; a school's or a board's audit.read client
+    # reads those that concern it (its students, releases to its own clients), a deployment
+    # administrator (no organisation) every entry
+    juku = Principal("juku-1", "Juku", "provider", frozenset({"statements/read"}))
+    other_school = Principal(
+        "s2-app", "Other school", "school", frozenset({"statements/read"}), organisation="S2"
+    )
+    with app.app_context():
+
+        def entry(principal, subjects, organisations) -> str:
+            return audit.record_release(
+                principal=principal, request_id=None, resource="xapi.statements", categories=["process.general"],
+                subjects=subjects, decisions=[], withheld={}, organisations=organisations,
+            )  # fmt: skip
+
+        ours = entry(juku, ["stu-16"], ["S1", "B1"])
+        theirs = entry(juku, ["stu-elsewhere"], ["S2", "B2"])
+        to_them = entry(other_school, ["stu-elsewhere"], ["S2", "B2"])
+    for organisation in ("S1", "B1"):
+        act_as(
+            monkeypatch,
+            ActingPrincipal("adm", "Admin", "school", frozenset({"audit.read"}), organisation=organisation),
+        )
+        page = client.get("/audit").json
+        assert [e["id"] for e in page["entries"]] == [ours] and page["total"] == 1
+        assert client.get("/audit?subject=stu-16").json["total"] == 1
+        assert client.get("/audit?subject=stu-elsewhere").json["total"] == 0
+        assert client.get(f"/audit/{ours}").status_code == 200
+        assert client.get(f"/audit/{theirs}").status_code == 404
+    act_as(
+        monkeypatch, ActingPrincipal("adm", "Admin", "school", frozenset({"audit.read"}), organisation="S2")
+    )
+    assert {e["id"] for e in client.get("/audit").json["entries"]} == {theirs, to_them}
+    act_as(monkeypatch, ActingPrincipal("adm", "Deployment admin", "board", frozenset({"audit.read"})))
+    assert {ours, theirs, to_them} <= {e["id"] for e in client.get("/audit").json["entries"]}
+    act_as(monkeypatch, me_token())
+    (mine,) = [e for e in client.get("/me/audit").json["entries"] if e["id"] == ours]
+    assert "organisations" not in mine  # other subjects' schools are not the student's business
+
+
 def _traces(database, needles: tuple[str, ...]) -> list[tuple[str, str]]:
     found = []
     for name in database.list_collection_names():

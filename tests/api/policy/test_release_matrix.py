@@ -517,6 +517,17 @@ def test_explain_says_which_fields_go_in_which_form_and_why(app, client, world, 
         ).status_code
         == 403
     )
+    # a board's own administrator: the answer would name other organisations' students
+    from gateway.auth.service import register_client
+
+    with app.app_context():
+        board_admin = register_client("B1 admin", "board", "audit.read", organisation="B1")
+    response = client.post(
+        "/policy/explain",
+        json={"client_id": provider_id, "resource": "xapi/statements"},
+        headers=basic(board_admin.client_id, board_admin.client_secret),
+    )
+    assert response.status_code == 403 and "deployment administrators" in response.json["error"]["message"]
     # explaining records nothing: no audit entry from these calls
 
 

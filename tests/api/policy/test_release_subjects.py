@@ -148,3 +148,4 @@ def test_students_of_one_profile_are_decided_by_their_own_consents_on_one_page(a
     assert by_subject["stu-strict"]["form"] == "identified" and by_subject["stu-strict"]["consent"]
     assert by_subject["stu-strict-2"]["form"] == "pseudonymised"
     assert by_subject["stu-strict-2"].get("consent") is None
+    assert sorted(entry["organisations"]) == ["B1", "S1"]  # their school and board read the entry
