@@ -6,6 +6,17 @@ import os
 import secrets
 from pathlib import Path
 
+BASIC_AUTH_MODES = ("everywhere", "xapi")
+
+
+def basic_auth_mode(value: str) -> str:
+    """Where HTTP Basic client credentials are accepted: on every API, or on the xAPI only."""
+    mode = value.strip().lower()
+    if mode not in BASIC_AUTH_MODES:
+        raise ValueError(f"KAKEHASHI_BASIC_AUTH must be one of {', '.join(BASIC_AUTH_MODES)}, not {value!r}")
+    return mode
+
+
 # Environment variable -> (Flask config key, default, parser). The README's "Configuration" table
 # is this list; tests/unit/test_config.py keeps the two in step.
 ENVIRONMENT = {
@@ -19,6 +30,7 @@ ENVIRONMENT = {
     "KAKEHASHI_SECRET_KEY": ("SECRET_KEY", None, str),
     "KAKEHASHI_CONSENT_MIN_AGE": ("KAKEHASHI_CONSENT_MIN_AGE", 15, int),
     "KAKEHASHI_CONSENT_LEASE_SECONDS": ("KAKEHASHI_CONSENT_LEASE_SECONDS", 0.25, float),
+    "KAKEHASHI_BASIC_AUTH": ("KAKEHASHI_BASIC_AUTH", "everywhere", basic_auth_mode),
 }
 SECRET_KEY_FILE = "secret.key"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from werkzeug.datastructures import Authorization
 
 from gateway.auth.service import Principal, authenticate_bearer, authenticate_client
@@ -17,7 +17,9 @@ def _quoted(text: str) -> str:
 
 def authenticate_request(realm: str = XAPI_REALM) -> Principal:
     """The principal for the request's Bearer token (RFC 6750) or HTTP Basic client credentials
-    (kept for the xAPI conformance suite), stored on `g.principal`; else 401 with the challenges."""
+    (kept for the xAPI conformance suite), stored on `g.principal`; else 401 with the challenges.
+    With KAKEHASHI_BASIC_AUTH=xapi, HTTP Basic is accepted on the xAPI (XAPI_REALM) only."""
+    basic = _basic_accepted(realm)
     credentials = _authorization(realm)
     if credentials is not None and credentials.type == "bearer":
         principal = authenticate_bearer(credentials.token or "")
@@ -30,17 +32,27 @@ def authenticate_request(realm: str = XAPI_REALM) -> Principal:
                     ', error="invalid_token", error_description="The access token is invalid, expired or revoked"',
                 ),
             )
-    elif credentials is not None and credentials.type == "basic":
+    elif credentials is not None and credentials.type == "basic" and basic:
         principal = authenticate_client(credentials.username or "", credentials.password or "")
         if principal is None:
             raise Unauthorized("invalid client credentials", headers=_challenges(realm))
-    else:
+    elif basic:
         raise Unauthorized(
             "authentication required: an OAuth2 Bearer token or HTTP Basic client credentials",
             headers=_challenges(realm),
         )
+    else:
+        raise Unauthorized(
+            "authentication required: an OAuth2 Bearer token (this deployment accepts HTTP Basic "
+            "client credentials on the xAPI only; get a token at /oauth/token)",
+            headers={"WWW-Authenticate": f'Bearer realm="{_quoted(realm)}"'},
+        )
     g.principal = principal
     return principal
+
+
+def _basic_accepted(realm: str) -> bool:
+    return realm == XAPI_REALM or current_app.config.get("KAKEHASHI_BASIC_AUTH", "everywhere") != "xapi"
 
 
 def _authorization(realm: str) -> Authorization | None:

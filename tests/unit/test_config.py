@@ -37,3 +37,11 @@ def test_the_served_address_is_the_public_url_unless_one_is_configured():
     assert served_public_url("::1", 8080, {}) == {"KAKEHASHI_PUBLIC_URL": "http://[::1]:8080"}
     configured = {"KAKEHASHI_PUBLIC_URL": "https://kakehashi.example.jp"}
     assert served_public_url("0.0.0.0", 8080, configured) == {}
+
+
+def test_an_unknown_basic_auth_mode_stops_the_start_with_the_variable_named():
+    import pytest
+
+    assert config_from_env({"KAKEHASHI_BASIC_AUTH": "XAPI"})["KAKEHASHI_BASIC_AUTH"] == "xapi"
+    with pytest.raises(ValueError, match="KAKEHASHI_BASIC_AUTH must be one of everywhere, xapi"):
+        config_from_env({"KAKEHASHI_BASIC_AUTH": "never"})

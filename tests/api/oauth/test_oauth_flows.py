@@ -191,6 +191,27 @@ def test_bearer_token_works_on_oneroster_and_units(app, live_server):
     assert units.status_code == 200, units.text
 
 
+def test_a_deployment_can_keep_http_basic_to_the_xapi(app, live_server):
+    # KAKEHASHI_BASIC_AUTH=xapi: Basic still works on the xAPI (its conformance needs it); the
+    # OneRoster and gateway APIs want a bearer token and say so
+    client_id, secret = register(
+        app, scopes="statements/read https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"
+    )
+    app.config["KAKEHASHI_BASIC_AUTH"] = "xapi"
+    xapi = requests.get(
+        f"{live_server}/xapi/statements",
+        auth=(client_id, secret),
+        headers={"X-Experience-API-Version": "2.0.0"},
+    )
+    assert xapi.status_code == 200, xapi.text
+    roster = requests.get(f"{live_server}/ims/oneroster/rostering/v1p2/orgs", auth=(client_id, secret))
+    assert roster.status_code == 401 and roster.headers["WWW-Authenticate"].startswith("Bearer ")
+    assert "xAPI only" in roster.json()["imsx_description"]  # OneRoster's error payload
+    oauth = OAuth2Session(client_id, secret)
+    oauth.fetch_token(f"{live_server}/oauth/token", grant_type="client_credentials")
+    assert oauth.get(f"{live_server}/ims/oneroster/rostering/v1p2/orgs").status_code == 200
+
+
 def test_invalid_expired_and_revoked_tokens_get_401_invalid_token(app, live_server):
     from gateway.auth.documents import OAuthToken
 
