@@ -31,6 +31,14 @@ def test_demo_seed_loads_and_reloads_without_change(app, client):
     assert page.status_code == 200
     assert len(page.json["statements"]) == 5
 
+    # the audit log: the board's administrator reads the entries about its schools' students, the
+    # deployment administrator every entry (the read above wrote one about the private school's)
+    board = next(c for c in credentials if c["client_id"] == "demo-board")
+    admin_audit = client.get("/audit", headers=basic_auth(admin["client_id"], admin["client_secret"]))
+    board_audit = client.get("/audit", headers=basic_auth(board["client_id"], board["client_secret"]))
+    assert admin_audit.status_code == 200 and board_audit.status_code == 200
+    assert admin_audit.json["total"] >= 1 and board_audit.json["total"] <= admin_audit.json["total"]
+
     with app.app_context():
         assert seed_demo(app).already_loaded
         seed_demo(app, force=True)
