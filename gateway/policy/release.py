@@ -33,6 +33,7 @@ from flask import Flask, current_app, g, has_request_context, request
 
 from gateway.auth.service import Principal
 from gateway.errors import Forbidden, NotFound
+from gateway.lrs.attachments import SIGNATURE_USAGE
 from gateway.policy.catalog import Catalog, load_catalog
 from gateway.policy.engine import (
     ORGANISATION_BOUND_ROLES,
@@ -582,7 +583,27 @@ def shape_statement(
         else:
             for path, subject in about:
                 _replace_agent(shaped, path, batch.pseudonymous_agent(subject))
+    _withhold_revealing_attachments(batch, shaped, plan)
     return shaped
+
+
+def _withhold_revealing_attachments(batch: ReleaseBatch, shaped: dict, plan: StatementPlan) -> None:
+    """Removes the attachments of a shaped statement that would undo its shaping: a pseudonymised
+    statement keeps none (their contents may name the student: an essay, a photo, a signature), a
+    statement with fields removed loses its signature (the JWS carries the statement as stored)."""
+    attachments = shaped.get("attachments")
+    if not isinstance(attachments, list) or not attachments:
+        return
+    if plan.form == "pseudonymised":
+        kept = []
+    else:
+        kept = [a for a in attachments if not (isinstance(a, dict) and a.get("usageType") == SIGNATURE_USAGE)]
+    if len(kept) < len(attachments):
+        batch.withhold(f"{plan.whole.category}#attachment", len(attachments) - len(kept))
+        if kept:
+            shaped["attachments"] = kept
+        else:
+            del shaped["attachments"]
 
 
 def _replace_agent(shaped: dict, path: tuple, pseudonym: dict) -> None:

@@ -5,11 +5,12 @@ every roster user by the recipient's pseudonym of that user; the audit entry nam
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
-from tests.api.policy.test_release_matrix import ADL, MOCK_EXAM, bearer_client, is_pseudonym, seed
+from tests.api.policy.test_release_matrix import ADL, MOCK_EXAM, NOTE, bearer_client, is_pseudonym, seed
 from tests.conftest import basic_auth
 
 STRICT = {"objectType": "Agent", "account": {"homePage": "https://id.d122299000010.kakehashi.example", "name": "stu-strict"}}  # fmt: skip
@@ -149,3 +150,46 @@ def test_students_of_one_profile_are_decided_by_their_own_consents_on_one_page(a
     assert by_subject["stu-strict-2"]["form"] == "pseudonymised"
     assert by_subject["stu-strict-2"].get("consent") is None
     assert sorted(entry["organisations"]) == ["B1", "S1"]  # their school and board read the entry
+
+
+def test_attachments_that_would_undo_the_shaping_are_withheld(app, client, post, make_credentials):
+    # a signature's JWS carries the statement as stored (the coaching note a provider may not
+    # read, the student's identity); any attachment of a pseudonymised statement may name the student
+    import uuid as uuid_module
+
+    from tests.api.test_xapi_attachments import _signed, attachment, multipart, post_multipart
+    from tests.api.test_xapi_slice import statement
+
+    writer = {**basic_auth(*make_credentials("statements/write")), "X-Experience-API-Version": "1.0.3"}
+    session = statement(
+        id=str(uuid_module.uuid4()),
+        actor=STRICT,
+        verb={"id": ADL + "verbs/attended"},
+        object={"id": "https://kakehashi.example/activities/meeting",
+                "definition": {"type": ADL + "activities/meeting"}},
+        result={"extensions": {NOTE: "数学の復習を提案"}},
+    )  # fmt: skip
+    signed, token = _signed(session)
+    assert (
+        post_multipart(client, writer, multipart(signed, [("application/octet-stream", token)])).status_code
+        == 200
+    )
+    essay = {**attachment(b"essay"), "fileUrl": "https://files.example/essay.pdf"}
+    mock_exam = post(actor=STRICT, attachments=[essay], **MOCK_EXAM)
+
+    _, provider = bearer_client(app, client, "provider")
+    response = client.get("/xapi/statements", headers=provider, query_string={"attachments": "true"})
+    assert response.status_code == 200 and response.mimetype == "multipart/mixed"
+    assert token not in response.data  # no part carries the signature
+    document = json.loads(response.data.split(b"\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0])
+    released = {s["id"]: s for s in document["statements"]}
+    assert NOTE not in (released[session["id"]].get("result") or {}).get("extensions", {})
+    assert "attachments" not in released[session["id"]]  # identified, but its note removed
+    assert is_pseudonym(released[mock_exam]["actor"]) and "attachments" not in released[mock_exam]
+    withheld = response.headers["X-Kakehashi-Withheld"]
+    assert "process.coaching-session#attachment=1" in withheld
+    assert "assessment.mock-exam#attachment=1" in withheld
+    # a school reads both as stored, signature included
+    _, school = bearer_client(app, client, "school")
+    as_stored = client.get("/xapi/statements", headers=school, query_string={"attachments": "true"})
+    assert token in as_stored.data
