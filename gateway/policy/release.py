@@ -11,8 +11,9 @@ entry is written per release batch that concerns roster users (it names all of t
 response says what was withheld (X-Kakehashi-Withheld) with a link to that entry.
 
 A statement is about every roster user it names (statement_agents): the actor (an Agent, or a
-Group and its members), an Agent or Group object, a SubStatement's actor and Agent/Group object,
-context.instructor and context.team (and their members). The statement as a whole and each
+Group and its members), an Agent or Group object, a SubStatement's actor, Agent/Group object and
+context, and the context's instructor, team, contextAgents and contextGroups (and their members).
+The statement as a whole and each
 classified field are decided for each of them; the least revealing decision wins (one subject's
 deny withholds the statement, one subject's pseudonymised form pseudonymises it). When the
 resulting form is pseudonymised, every roster-user Agent in the statement is replaced by the
@@ -385,10 +386,13 @@ def _agent_nodes(agent, path: tuple) -> list[tuple[tuple, dict]]:
     return nodes
 
 
+_NAMING_CONTEXT = ("instructor", "team", "contextAgents", "contextGroups")
+
+
 def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
     """Every Agent a statement is about, with its path: the actor (an Agent, or a Group and its
-    members), an Agent or Group object, a SubStatement's actor and Agent/Group object, and
-    context.instructor and context.team (and their members)."""
+    members), an Agent or Group object, a SubStatement's actor, Agent/Group object and context, and
+    the context's instructor, team, and (xAPI 2.0) contextAgents and contextGroups (with members)."""
     actor = statement.get("actor")
     target = statement.get("object")
     context = statement.get("context")
@@ -396,7 +400,7 @@ def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
         type(actor) is dict
         and "member" not in actor
         and (type(target) is not dict or target.get("objectType") not in _NAMING_OBJECTS)
-        and (not context or ("instructor" not in context and "team" not in context))
+        and (not context or not any(name in context for name in _NAMING_CONTEXT))
     ):
         return [(ACTOR_PATH, actor)]  # the common statement: its actor alone
     nodes = _agent_nodes(actor, ACTOR_PATH)
@@ -409,9 +413,21 @@ def statement_agents(statement: dict) -> list[tuple[tuple, dict]]:
             inner = target.get("object")
             if isinstance(inner, dict) and inner.get("objectType") in ("Agent", "Group"):
                 nodes += _agent_nodes(inner, ("object", "object"))
-    if isinstance(context, dict) and ("instructor" in context or "team" in context):
-        nodes += _agent_nodes(context.get("instructor"), ("context", "instructor"))
-        nodes += _agent_nodes(context.get("team"), ("context", "team"))
+            nodes += _context_agent_nodes(target.get("context"), ("object", "context"))
+    return nodes + _context_agent_nodes(context, ("context",))
+
+
+def _context_agent_nodes(context, path: tuple) -> list[tuple[tuple, dict]]:
+    if not isinstance(context, dict):
+        return []
+    nodes = _agent_nodes(context.get("instructor"), (*path, "instructor"))
+    nodes += _agent_nodes(context.get("team"), (*path, "team"))
+    for key, inner in (("contextAgents", "agent"), ("contextGroups", "group")):
+        entries = context.get(key)
+        if isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                if isinstance(entry, dict):
+                    nodes += _agent_nodes(entry.get(inner), (*path, key, index, inner))
     return nodes
 
 

@@ -193,3 +193,46 @@ def test_attachments_that_would_undo_the_shaping_are_withheld(app, client, post,
     _, school = bearer_client(app, client, "school")
     as_stored = client.get("/xapi/statements", headers=school, query_string={"attachments": "true"})
     assert token in as_stored.data
+
+
+def test_xapi_2_context_agents_and_groups_and_a_substatement_s_context_name_subjects(
+    app, client, make_credentials, audited
+):
+    # a teacher's statements (no roster user) naming the student in context.contextAgents,
+    # context.contextGroups and a SubStatement's context: about the student; the mock exams go to a
+    # provider pseudonymised (strict profile) with each naming replaced, valid xAPI 2.0 still
+    seed(app)
+    writer = {**basic_auth(*make_credentials("statements/write")), "X-Experience-API-Version": "2.0.0"}
+    relevant = ["https://kakehashi.example/relevant-types/student"]
+    by_context_agent = {
+        "id": str(uuid.uuid4()), "actor": TEACHER, **MOCK_EXAM,
+        "context": {"contextAgents": [{"objectType": "contextAgent", "agent": STRICT, "relevantTypes": relevant}]},
+    }  # fmt: skip
+    by_context_group = {
+        "id": str(uuid.uuid4()), "actor": TEACHER, **MOCK_EXAM,
+        "context": {"contextGroups": [{"objectType": "contextGroup",
+                                       "group": {"objectType": "Group", "name": "班", "member": [STRICT, TEACHER]}}]},
+    }  # fmt: skip
+    in_sub_context = {
+        "id": str(uuid.uuid4()), "actor": TEACHER, "verb": {"id": ADL + "verbs/experienced"},
+        "object": {"objectType": "SubStatement", "actor": TEACHER, **MOCK_EXAM,
+                   "context": {"instructor": STRICT}},
+    }  # fmt: skip
+    batch = [by_context_agent, by_context_group, in_sub_context]
+    response = client.post("/xapi/statements", json=batch, headers=writer)
+    assert response.status_code == 200, response.json
+    _, provider = bearer_client(app, client, "provider")
+    page = client.get("/xapi/statements", headers={**provider, "X-Experience-API-Version": "2.0.0"})
+    released = {s["id"]: s for s in page.json["statements"]}
+    agent = released[by_context_agent["id"]]["context"]["contextAgents"][0]
+    assert is_pseudonym(agent["agent"]) and agent["objectType"] == "contextAgent" and agent["relevantTypes"]
+    group = released[by_context_group["id"]]["context"]["contextGroups"][0]["group"]
+    assert group["name"] == "班" and is_pseudonym(group["member"][0]) and group["member"][1] == TEACHER
+    # the SubStatement's statement is process.general (tier III): identified to a provider, and
+    # to a third party (aggregate) withheld, which only a statement about a roster user can be
+    assert released[in_sub_context["id"]]["object"]["context"]["instructor"] == STRICT
+    assert all(statement["actor"] == TEACHER for statement in released.values())
+    assert audited and all(entry["subjects"] == ["stu-strict"] for entry in audited)
+    _, third_party = bearer_client(app, client, "third_party")
+    page = client.get("/xapi/statements", headers={**third_party, "X-Experience-API-Version": "2.0.0"})
+    assert in_sub_context["id"] not in {s["id"] for s in page.json["statements"]}
