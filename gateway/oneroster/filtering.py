@@ -191,6 +191,17 @@ def _unknown(name: str, entity: str, error, what: str) -> BadRequest:
     return error(f"unknown {what} field {name!r} for {entity}", details={"field": name})
 
 
+def filter_paths(text: str, entity: str, version: str) -> list[str]:
+    """The stored paths of the fields the `filter` parameter `text` compares."""
+    return list(
+        dict.fromkeys(
+            resolve_field(predicate.field, entity, version).path
+            for group in parse_filter(text)
+            for predicate in group
+        )
+    )
+
+
 def compile_filter(text: str, entity: str, version: str) -> dict:
     """The MongoDB query for the `filter` parameter `text` on `entity`."""
     groups = [

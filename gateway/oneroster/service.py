@@ -10,10 +10,15 @@ from dataclasses import dataclass
 
 from gateway.auth.service import Principal
 from gateway.oneroster import store
-from gateway.oneroster.filtering import compile_filter, parse_selection, parse_sort
+from gateway.oneroster.filtering import compile_filter, filter_paths, parse_selection, parse_sort
 from gateway.oneroster.operations import SINGLE_KINDS, RosterOperation, unknown
 from gateway.oneroster.representation import Representation
-from gateway.policy.release import release_roster, require_roster_read
+from gateway.policy.release import (
+    releasable_roster_total,
+    release_roster,
+    require_roster_queryable,
+    require_roster_read,
+)
 
 DEFAULT_LIMIT = 100
 # The most records one response carries; a larger `limit` is served as this one (the Link header
@@ -51,19 +56,29 @@ def read_collection(
     require_roster_read(principal, operation.access)
     entity, version = operation.entity, representation.version
     criteria = [operation.base] if operation.base else []
+    queried: dict[str, str] = {}  # stored field path → the parameter naming it
     if query.filter is not None:
         criteria.append(compile_filter(query.filter, entity, version))
+        queried.update(dict.fromkeys(filter_paths(query.filter, entity, version), "filter"))
     direction = -1 if query.order_by == "desc" else 1
     sort = [("_id", direction)]
     if query.sort:
         path = parse_sort(query.sort, entity, version)
         sort = [(path, direction)] + ([("_id", direction)] if path != "_id" else [])
+        queried.setdefault(path, "sort")
+    require_roster_queryable(principal, entity, queried)
     selection = parse_selection(list(query.fields), entity, version) if query.fields else None
     if operation.nested is not None:
         criteria.append(operation.nested(params))
     mongo_query = criteria[0] if len(criteria) == 1 else ({"$and": criteria} if criteria else {})
     limit = min(query.limit, MAX_LIMIT)
     total = store.count(entity, mongo_query)
+    if query.filter is not None:
+        # the matches the policy withholds are not counted: their number would answer the filter
+        released_total = releasable_roster_total(
+            principal, entity, lambda path: store.matching_subject_ids(entity, mongo_query, path)
+        )
+        total = total if released_total is None else released_total
     stored = store.find_page(entity, mongo_query, sort, query.offset, limit)
     records = _represent(entity, stored, representation, selection)
     return Page(release_roster(principal, operation.access, entity, records), total, query.offset, limit)

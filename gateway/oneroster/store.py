@@ -46,6 +46,17 @@ def find_page(entity: str, query: dict, sort: list[tuple[str, int]], offset: int
     return list(cursor)
 
 
+def matching_subject_ids(entity: str, query: dict, path: str) -> list[str | None]:
+    """For each record of `entity` matching `query`, the sourcedId at `path` (`_id`, or a GUIDRef
+    such as "user"); None where it has none."""
+    found = []
+    for record in collection(entity).find(_live(query), {path: 1}):
+        value = record.get(path)
+        value = value.get("sourcedId") if isinstance(value, dict) else value
+        found.append(value if isinstance(value, str) else None)
+    return found
+
+
 def referenced_ids(entity: str, query: dict, path: str) -> list[str]:
     """The sourcedIds that records of `entity` matching `query` reference at `path` (a GUIDRef or a
     list of GUIDRefs, e.g. "user" or "terms"), each once, in first-seen order."""

@@ -862,6 +862,61 @@ def release_roster(principal: Principal, access: str, entity: str, records: list
     return released
 
 
+def require_roster_queryable(principal: Principal, entity: str, fields: dict[str, str]) -> None:
+    """Forbidden (403 `withheld_by_policy`) when a filter or sort uses a field about people that the
+    recipient would not receive identified through its school channel under every security profile:
+    matching or ordering records by a field reads it (a filter on `email` tells whose address it is,
+    even when the address is removed from the answer). `fields`: stored field path → the parameter
+    naming it ("filter" or "sort"). A consent does not widen this (it is per student; a query is not)."""
+    policy = _policy_for(principal)
+    if policy is None:
+        return
+    spec = policy.catalog.roster_entity(entity)
+    if spec.subject is None:
+        return  # reference data: released whole or not at all (release_reference)
+    role = principal.role if principal.role in ROLES else "third_party"
+    for path, parameter in fields.items():
+        category = _roster_field_category(spec, path)
+        if any(
+            p.forms[(p.categories[category], role, "school")] != "identified"
+            for p in policy.profiles.profiles
+        ):
+            raise Forbidden(
+                f"the {parameter} uses {path!r} ({category}), which the security profile does not "
+                f"release identified to a {principal.role} client: {parameter} on fields you receive",
+                code="withheld_by_policy",
+                details={"parameter": parameter, "field": path, "category": category},
+            )
+
+
+def _roster_field_category(spec, path: str) -> str:
+    for field_path, category in spec.fields:
+        if path == field_path or path.startswith(field_path + "."):
+            return category
+    return spec.record
+
+
+def releasable_roster_total(principal: Principal, entity: str, subject_ids) -> int | None:
+    """How many of the records a query matched (`subject_ids()`: the subject sourcedId of each, or
+    None) would be released to `principal`, so that a filtered query's total does not count records
+    it withholds (a count of matches would answer the filter for them); None when the policy does
+    not apply (the stored count stands)."""
+    policy = _policy_for(principal)
+    if policy is None:
+        return None
+    spec = policy.catalog.roster_entity(entity)
+    if spec.subject is None:
+        return None
+    ids = subject_ids("_id" if spec.subject == "sourcedId" else spec.subject)
+    subjects = policy.directory.subjects([sourced_id for sourced_id in ids if sourced_id])
+    batch = ReleaseBatch(policy, principal, list(subjects.values()), record=False)
+    return sum(
+        1
+        for sourced_id in ids
+        if sourced_id not in subjects or batch.decide(subjects[sourced_id], spec.record).form == "identified"
+    )
+
+
 UNSELECTED = Subject("(subject not selected)", (), ())
 
 

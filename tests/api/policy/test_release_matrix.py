@@ -582,3 +582,29 @@ def test_a_recipient_reads_the_decision_record_of_its_own_response(app, client, 
     _, other = bearer_client(app, client, "provider")
     assert client.get(f"/audit/{entry_id}", headers=other).status_code == 404
     assert client.get("/audit", headers=provider).status_code == 403  # querying the log: audit.read
+
+
+def test_a_roster_filter_or_sort_cannot_read_what_the_answer_withholds(app, client, world):
+    """Matching or ordering by a field reads it: a filter or sort may use only fields the client
+    receives identified (school channel, every profile), and a filtered total counts only the
+    records released."""
+    users = "/ims/oneroster/rostering/v1p2/users"
+    _, provider = bearer_client(app, client, "provider")
+    # roster.contact (tier II) goes to a provider pseudonymised under the strict profile: no filter,
+    # no sort on the e-mail address (the answer would say whose it is)
+    for query in ({"filter": "email='stu-strict@example.jp'"}, {"sort": "email"}):
+        response = client.get(users, headers=provider, query_string=query)
+        assert response.status_code == 403, response.json
+        assert "email" in response.json["imsx_description"]
+    # names (roster.identity, tier III) a provider receives: it may filter on them
+    found = client.get(users, headers=provider, query_string={"filter": "familyName='山田'"})
+    assert found.status_code == 200 and found.headers["X-Total-Count"] == "2"
+    # a third party receives names only as aggregates: no filter on them
+    _, third_party = bearer_client(app, client, "third_party")
+    refused = client.get(users, headers=third_party, query_string={"filter": "familyName='山田'"})
+    assert refused.status_code == 403
+    # a school's client receives its own students: both students match, the total counts its own
+    _, school = bearer_client(app, client, "school", "S1")
+    own = client.get(users, headers=school, query_string={"filter": "familyName='山田'"})
+    assert own.status_code == 200 and [u["sourcedId"] for u in own.json["users"]] == ["stu-strict"]
+    assert own.headers["X-Total-Count"] == "1"
