@@ -49,6 +49,31 @@ def roster(app):
         collection("users").update_one({"_id": "stu-strict"}, {"$set": {"email": STORED_EMAIL}})
 
 
+@pytest.fixture
+def audited(monkeypatch) -> list[list[str]]:
+    """The subjects of each audit entry written (sorted)."""
+    import gateway.policy.audit as audit
+
+    entries, record = [], audit.record_release
+
+    def record_and_keep(**kwargs):
+        kwargs["subjects"] = list(kwargs["subjects"])
+        entries.append(sorted(kwargs["subjects"]))
+        return record(**kwargs)
+
+    monkeypatch.setattr(audit, "record_release", record_and_keep)
+    return entries
+
+
+def post_mock_exam(client, make_credentials, actor: dict) -> str:
+    """Stores a mock exam (tier II: pseudonymised to a provider under the strict profile) by `actor`."""
+    writer = {**basic_auth(*make_credentials("statements/write")), "X-Experience-API-Version": "1.0.3"}
+    statement_id = str(uuid.uuid4())
+    body = {"id": statement_id, "actor": {"objectType": "Agent", **actor}, **MOCK_EXAM}
+    assert client.post("/xapi/statements", json=body, headers=writer).status_code == 200
+    return statement_id
+
+
 def directory_says(agents: list[dict]) -> list[str | None]:
     from gateway.policy.subjects import SubjectDirectory
 
@@ -102,26 +127,13 @@ def test_an_address_two_users_share_identifies_neither_but_is_about_both(app, ro
 
 
 def test_a_statement_by_a_shared_address_goes_out_identified_or_not_at_all(
-    app, client, make_credentials, roster, monkeypatch
+    app, client, make_credentials, roster, audited
 ):
     # a mock exam (tier II): to a provider, stu-strict's profile says pseudonymised; no one
     # pseudonym stands for an address two students share, so it is withheld. A school client bound
     # to no organisation may have both identified: it gets the statement as stored.
-    import gateway.policy.audit as audit
-
-    audited, record = [], audit.record_release
-
-    def record_and_keep(**kwargs):
-        kwargs["subjects"] = list(kwargs["subjects"])
-        audited.append(sorted(kwargs["subjects"]))
-        return record(**kwargs)
-
-    monkeypatch.setattr(audit, "record_release", record_and_keep)
     agent = share_the_address(app)
-    writer = {**basic_auth(*make_credentials("statements/write")), "X-Experience-API-Version": "1.0.3"}
-    statement_id = str(uuid.uuid4())
-    body = {"id": statement_id, "actor": {"objectType": "Agent", **agent}, **MOCK_EXAM}
-    assert client.post("/xapi/statements", json=body, headers=writer).status_code == 200
+    statement_id = post_mock_exam(client, make_credentials, agent)
 
     _, provider = bearer_client(app, client, "provider")
     response = client.get("/xapi/statements", headers=provider)
@@ -153,23 +165,10 @@ def test_a_statement_by_a_shared_address_goes_out_identified_or_not_at_all(
     ids=["homePage-case-and-slash", "homePage-slash", "mbox-lower", "mbox-upper"],
 )
 def test_a_statement_by_a_variant_of_a_student_is_decided_by_the_policy(
-    app, client, make_credentials, roster, monkeypatch, actor
+    app, client, make_credentials, roster, audited, actor
 ):
     # a mock exam (tier II) to a provider: the strict profile gives it pseudonymised
-    import gateway.policy.audit as audit
-
-    audited, record = [], audit.record_release
-
-    def record_and_keep(**kwargs):
-        kwargs["subjects"] = list(kwargs["subjects"])
-        audited.append(kwargs["subjects"])
-        return record(**kwargs)
-
-    monkeypatch.setattr(audit, "record_release", record_and_keep)
-    writer = {**basic_auth(*make_credentials("statements/write")), "X-Experience-API-Version": "1.0.3"}
-    statement_id = str(uuid.uuid4())
-    body = {"id": statement_id, "actor": {"objectType": "Agent", **actor}, **MOCK_EXAM}
-    assert client.post("/xapi/statements", json=body, headers=writer).status_code == 200
+    statement_id = post_mock_exam(client, make_credentials, actor)
     _, headers = bearer_client(app, client, "provider")
     response = client.get("/xapi/statements", headers=headers)
     assert response.status_code == 200, response.json
