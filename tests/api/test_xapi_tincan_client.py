@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from tincan import Activity, ActivityDefinition, Agent, AgentAccount, LanguageMap, RemoteLRS, Statement, Verb
 from tincan.documents import ActivityProfileDocument, AgentProfileDocument, StateDocument
 
@@ -137,63 +138,52 @@ def test_tincan_saves_retrieves_lists_and_deletes_state(live_server, make_creden
     assert lrs.retrieve_state_ids(activity, agent).content == []
 
 
-def test_tincan_saves_retrieves_lists_and_deletes_an_activity_profile(live_server, make_credentials):
+@pytest.mark.parametrize(
+    ("kind", "document_id", "first", "second"),
+    [
+        ("activity", "settings", '{"level": 1}', '{"level": 2}'),
+        ("agent", "preferences", '{"furigana": true}', '{"furigana": false}'),
+    ],
+)
+def test_tincan_saves_retrieves_lists_and_deletes_a_profile_document(
+    live_server, make_credentials, kind, document_id, first, second
+):
+    """The Activity Profile and Agent Profile resources through tincan's calls for each."""
     lrs = _document_lrs(live_server, make_credentials("all"))
-    activity = _activity()
-    profile = ActivityProfileDocument(
-        id="settings", activity=activity, content='{"level": 1}', content_type="application/json"
+    save, retrieve, retrieve_ids, delete = (
+        getattr(lrs, f"{verb}_{kind}_profile{suffix}")
+        for verb, suffix in (("save", ""), ("retrieve", ""), ("retrieve", "_ids"), ("delete", ""))
     )
-    created = lrs.save_activity_profile(profile)
+    if kind == "activity":
+        owner = _activity()
+        profile = ActivityProfileDocument(
+            id=document_id, activity=owner, content=first, content_type="application/json"
+        )
+    else:
+        owner = _learner()
+        profile = AgentProfileDocument(
+            id=document_id, agent=owner, content=first, content_type="application/json"
+        )
+    created = save(profile)
     assert created.success, created.data
-    assert lrs.save_activity_profile(profile).response.status == 412  # If-None-Match: * over an existing one
+    assert save(profile).response.status == 412  # If-None-Match: * over an existing one
 
-    fetched = _retrieved(lrs.retrieve_activity_profile(activity, "settings"))
-    assert bytes(fetched.content) == b'{"level": 1}'
-    ids = lrs.retrieve_activity_profile_ids(activity)
+    fetched = _retrieved(retrieve(owner, document_id))
+    assert bytes(fetched.content) == first.encode()
+    ids = retrieve_ids(owner)
     assert ids.success, ids.data
-    assert ids.content == ["settings"]
+    assert ids.content == [document_id]
 
-    fetched.content = '{"level": 2}'
-    updated = lrs.save_activity_profile(fetched)  # If-Match: the ETag just read
+    fetched.content = second
+    updated = save(fetched)  # If-Match: the ETag just read
     assert updated.success, updated.data
-    lost_update = lrs.save_activity_profile(fetched)  # the same ETag again: the document has changed since
+    lost_update = save(fetched)  # the same ETag again: the document has changed since
     assert lost_update.response.status == 412
-    current = _retrieved(lrs.retrieve_activity_profile(activity, "settings"))
-    assert bytes(current.content) == b'{"level": 2}'
+    current = _retrieved(retrieve(owner, document_id))
+    assert bytes(current.content) == second.encode()
 
-    assert lrs.delete_activity_profile(fetched).response.status == 412  # stale ETag: not deleted
-    deleted = lrs.delete_activity_profile(current)
+    assert delete(fetched).response.status == 412  # stale ETag: not deleted
+    deleted = delete(current)
     assert deleted.success, deleted.data
-    assert lrs.retrieve_activity_profile(activity, "settings").response.status == 404
-    assert lrs.retrieve_activity_profile_ids(activity).content == []
-
-
-def test_tincan_saves_retrieves_lists_and_deletes_an_agent_profile(live_server, make_credentials):
-    lrs = _document_lrs(live_server, make_credentials("all"))
-    agent = _learner()
-    profile = AgentProfileDocument(
-        id="preferences", agent=agent, content='{"furigana": true}', content_type="application/json"
-    )
-    created = lrs.save_agent_profile(profile)
-    assert created.success, created.data
-    assert lrs.save_agent_profile(profile).response.status == 412  # If-None-Match: * over an existing one
-
-    fetched = _retrieved(lrs.retrieve_agent_profile(agent, "preferences"))
-    assert bytes(fetched.content) == b'{"furigana": true}'
-    ids = lrs.retrieve_agent_profile_ids(agent)
-    assert ids.success, ids.data
-    assert ids.content == ["preferences"]
-
-    fetched.content = '{"furigana": false}'
-    updated = lrs.save_agent_profile(fetched)  # If-Match: the ETag just read
-    assert updated.success, updated.data
-    lost_update = lrs.save_agent_profile(fetched)
-    assert lost_update.response.status == 412
-    current = _retrieved(lrs.retrieve_agent_profile(agent, "preferences"))
-    assert bytes(current.content) == b'{"furigana": false}'
-
-    assert lrs.delete_agent_profile(fetched).response.status == 412
-    deleted = lrs.delete_agent_profile(current)
-    assert deleted.success, deleted.data
-    assert lrs.retrieve_agent_profile(agent, "preferences").response.status == 404
-    assert lrs.retrieve_agent_profile_ids(agent).content == []
+    assert retrieve(owner, document_id).response.status == 404
+    assert retrieve_ids(owner).content == []
