@@ -75,12 +75,12 @@ def register(app, **options) -> tuple[str, str | None]:
     return issued.client_id, issued.client_secret
 
 
-def register_student_app(app, **options) -> str:
+def register_student_app(app, scopes: str = STUDENT_APP_SCOPE, **options) -> str:
     client_id, _ = register(
         app,
         name="まなびアプリ",
         role="student_app",
-        scopes=STUDENT_APP_SCOPE,
+        scopes=scopes,
         grant_types=["authorization_code", "refresh_token"],
         redirect_uris=[REDIRECT_URI],
         purpose="learning-support",

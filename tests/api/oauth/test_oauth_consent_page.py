@@ -279,17 +279,7 @@ def test_a_consented_student_app_receives_every_category_its_scopes_reach(app, l
     assert saved.status_code == 204, saved.text
 
     scope = "statements/read state"
-    client_id, _ = register(
-        app,
-        name="まなびアプリ",
-        role="student_app",
-        scopes=scope,
-        grant_types=["authorization_code", "refresh_token"],
-        redirect_uris=[REDIRECT_URI],
-        purpose="learning-support",
-        public=True,
-        organisation="S1",
-    )
+    client_id = register_student_app(app, scope)
     oauth, verifier, url = public_pkce_start(live_server, client_id, scope)
     browser = Browser(live_server)
     browser.login(url, "user-stu-16")
