@@ -440,6 +440,10 @@ class RosterImport:
                 )
         return self.final_ids[entity]
 
+    def _warn(self, rule: str, file: str, line: int, column: str, **params) -> None:
+        """Reports a warning about one row (the row is still imported, or skipped harmlessly)."""
+        self.issues.add(Issue(rule, file=file, line=line, column=column, severity=WARNING, params=params))
+
     def _check_reference(self, file: str, ref: Reference) -> None:
         if ref.sourced_id not in self._ids(ref.target):
             rule, params = "reference", {"target": TARGET_NAMES[ref.target]}
@@ -529,24 +533,13 @@ class RosterImport:
                 and result.modified
                 and result.modified <= previous[1]
             ):  # not newer than the stored record: skipped, an upsert or a delete alike
-                self.issues.add(
-                    Issue("stale-record", file=name, line=line, column="dateLastModified", severity=WARNING)
-                )
+                self._warn("stale-record", name, line, "dateLastModified")
                 counts.unchanged += 1
                 kept.add(sourced_id)
                 continue
             if result.status == "tobedeleted":  # delta only (bulk rejects it)
                 if previous is None:
-                    self.issues.add(
-                        Issue(
-                            "delete-unknown",
-                            file=name,
-                            line=line,
-                            column="status",
-                            severity=WARNING,
-                            params={"value": sourced_id},
-                        )
-                    )
+                    self._warn("delete-unknown", name, line, "status", value=sourced_id)
                     counts.unchanged += 1
                 else:
                     self.spool.add(entity, "delete", sourced_id)
@@ -560,16 +553,7 @@ class RosterImport:
                 self._attachment_change(attachment, sourced_id, record)
             if erased is not None and previous is None and erased(sourced_id):
                 # imported again (the school's roster is its own record), but the school is told
-                self.issues.add(
-                    Issue(
-                        "erased-user-reimported",
-                        file=name,
-                        line=line,
-                        column="sourcedId",
-                        severity=WARNING,
-                        params={"value": sourced_id},
-                    )
-                )
+                self._warn("erased-user-reimported", name, line, "sourcedId", value=sourced_id)
             self._decide(entity, record, result.modified, previous, source, counts)
         if mode == "bulk":
             for sourced_id, (_, _, owner) in stored.items():
