@@ -13,6 +13,7 @@ from adapters.oneroster.rest_client import ProviderConfig, ProviderError, pull_r
 from gateway.oneroster import repository
 
 BASE = "https://sis.example.jp"
+REMOTE = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
 ROOT = f"{BASE}/ims/oneroster/rostering/v1p2"
 ROOT_1_1 = f"{BASE}/ims/oneroster/v1p1"
 DLM = "2026-04-01T00:00:00.000Z"
@@ -88,7 +89,7 @@ def counts(result) -> dict[str, tuple[int, int, int, int]]:
 @responses.activate
 def test_a_pulled_roster_is_stored_like_an_imported_one(app):
     provider([student("花子")])
-    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    config = REMOTE
     with app.app_context():
         result = pull_roster(config, sleep=lambda s: None)
         assert not result.rejected, result.issues_table("en")
@@ -167,7 +168,7 @@ def test_a_delta_pull_applies_what_changed_since(app):
         student("次郎", "u2"),
     ]
     serve(roster(users, [enrollment("e1", "u1"), enrollment("e2", "u2")]))
-    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    config = REMOTE
     with app.app_context():
         first = pull_roster(config, sleep=lambda s: None)
         assert not first.rejected, first.issues_table("en")
@@ -213,7 +214,7 @@ def test_a_delta_pull_applies_what_changed_since(app):
 def test_a_full_pull_removes_what_an_empty_collection_no_longer_has_and_keeps_what_is_not_offered(app):
     demographic = {"sourcedId": "u1", "status": "active", "dateLastModified": DLM, "birthDate": "2010-05-01"}
     serve({**roster([student("花子")]), "demographics": [demographic]})
-    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    config = REMOTE
     with app.app_context():
         assert not pull_roster(config, sleep=lambda s: None).rejected
         responses.reset()
@@ -232,7 +233,7 @@ def test_a_full_pull_removes_what_an_empty_collection_no_longer_has_and_keeps_wh
 @responses.activate
 def test_a_provider_offering_no_roster_endpoint_is_an_error_that_changes_nothing(app):
     serve(roster([student("花子")]))
-    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    config = REMOTE
     with app.app_context():
         assert not pull_roster(config, sleep=lambda s: None).rejected
         responses.reset()
@@ -249,7 +250,7 @@ def test_nested_japan_profile_metadata_is_stored_under_its_dotted_keys(app):
     user = {**student("花子"), "metadata": {"jp": {"kanaGivenName": "ハナコ", "kanaFamilyName": "サトウ"}}}
     membership = {**enrollment("e1", "u1"), "metadata": {"jp": {"shussekiNo": 12, "publicFlg": False}}}
     serve(roster([user], [membership]))
-    config = ProviderConfig(BASE, f"{BASE}/token", "id", "secret", name="Remote SIS")
+    config = REMOTE
     with app.app_context():
         result = pull_roster(config, sleep=lambda s: None)
         assert not result.rejected, result.issues_table("en")
