@@ -79,7 +79,7 @@ def query_audit(client=None, subject=None, since=None, until=None, offset=0, lim
 
 def _under(subject: str, organisation: str) -> bool:
     """Whether the roster user `subject` belongs to `organisation` (their school or its board)."""
-    found = release_policy().directory.subjects([subject]).get(subject)
+    found = release_policy().directory.subject(subject)
     return found is not None and organisation in found.orgs
 
 

@@ -161,7 +161,7 @@ def _explain_roster(policy, principal, entity: str, params: dict) -> list[dict]:
         ]
     subject_value = record.get(spec.subject) if spec.subject else None
     subject_id = subject_value.get("sourcedId") if isinstance(subject_value, dict) else subject_value
-    subject = policy.directory.subjects([subject_id]).get(subject_id) if subject_id else None
+    subject = policy.directory.subject(subject_id) if subject_id else None
     if subject is None:
         return [
             {

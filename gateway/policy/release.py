@@ -1028,7 +1028,7 @@ def release_review(principal: Principal, student: str, review: dict) -> dict:
             details={"required_scope": list(REVIEW_READ_SCOPES)},
         )
     policy = _policy_for(principal)
-    subject = policy.directory.subjects([student]).get(student) if policy is not None else None
+    subject = policy.directory.subject(student) if policy is not None else None
     if subject is None:
         return review
     batch = ReleaseBatch(policy, principal, [subject])

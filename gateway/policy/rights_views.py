@@ -37,7 +37,7 @@ def _audit(resource: str, subject: str, categories: list[str]) -> None:
 
 
 def _organisations_of(subject: str) -> tuple[str, ...]:
-    found = release_policy().directory.subjects([subject]).get(subject)
+    found = release_policy().directory.subject(subject)
     return found.orgs if found is not None else ()
 
 

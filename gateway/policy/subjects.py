@@ -141,6 +141,10 @@ class SubjectDirectory:
                 result[sourced_id] = subject
         return result
 
+    def subject(self, sourced_id: str) -> Subject | None:
+        """The roster user `sourced_id` as a subject, or None when there is no such user."""
+        return self.subjects([sourced_id]).get(sourced_id)
+
     def agent_subjects(self, agents: list[dict]) -> list[Subject | tuple[Subject, ...] | None]:
         """Whom each agent is about: the roster subject it is, by the identity rule of
         gateway.oneroster.identity (as `user_for_agent`: an account whose name is a user's sourcedId
