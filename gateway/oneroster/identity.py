@@ -167,6 +167,16 @@ def users_by_email(addresses: Iterable[str], projection: dict | None = None) -> 
     return {key: users[0] for key, users in owners_by_email(addresses, projection).items() if len(users) == 1}
 
 
+def owning_their_address(users: Iterable[dict]) -> set[str]:
+    """The sourcedIds of the `users` whose e-mail address is theirs alone: whose mbox is them by the
+    identity rule (one query for all of them)."""
+    users = [user for user in users if user.get("email")]
+    owners = users_by_email([user["email"] for user in users], {"_id": 1})
+    return {
+        user["_id"] for user in users if owners.get(email_key(user["email"]), {}).get("_id") == user["_id"]
+    }
+
+
 def owners_by_email(addresses: Iterable[str], projection: dict | None = None) -> dict[str, list[dict]]:
     """email_key → every roster user with that address (absent: none). One query, served by the
     users' `email_ci` index (EMAIL_COLLATION: without regard to case)."""

@@ -127,11 +127,7 @@ def agent_keys_of(user: dict) -> list[str]:
     identity rule: one sharer's export does not carry its statements and their erasure leaves them
     (they may be the other sharers' records)."""
     agents = identity.agents_for_user(user)
-    email = user.get("email")
-    if (
-        email
-        and identity.users_by_email([email]).get(identity.email_key(email), {}).get("_id") != user["_id"]
-    ):
+    if user["_id"] not in identity.owning_their_address([user]):
         agents = [agent for agent in agents if "mbox" not in agent]
     return [key for key in (agent_key(agent) for agent in agents) if key]
 

@@ -34,10 +34,8 @@ def statements_of(students: list[dict]) -> dict[str, list[dict]]:
     stored first: one read of the LRS for the whole class."""
     owner: dict[str, str] = {}
     pages: dict[str, str] = {}  # home org → homePage: one look-up per org, not per student
-    # as the identity rule: an mbox is the student's when the address is theirs alone (one query)
-    own_addresses = identity.users_by_email(
-        [user["email"] for user in students if user.get("email")], {"email": 1}
-    )
+    # as the identity rule: an mbox is the student's when the address is theirs alone
+    own_address = identity.owning_their_address(students)
     for user in students:
         org = identity.home_org_id(user)
         agents = []
@@ -45,9 +43,8 @@ def statements_of(students: list[dict]) -> dict[str, list[dict]]:
             if org not in pages:
                 pages[org] = identity.home_page(org)
             agents.append(identity.account_agent(user["_id"], pages[org]))
-        email = user.get("email")
-        if email and own_addresses.get(identity.email_key(email), {}).get("_id") == user["_id"]:
-            agents.append({"mbox": f"mailto:{email}"})
+        if user["_id"] in own_address:
+            agents.append({"mbox": f"mailto:{user['email']}"})
         for agent in agents:
             owner[agent_key(agent)] = user["_id"]
     found: dict[str, list[dict]] = {user["_id"]: [] for user in students}
