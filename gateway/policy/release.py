@@ -173,7 +173,8 @@ class ReleaseBatch:
         self.decisions: dict[tuple, Decision] = {}
         self.by_subject: set[tuple] = set()
         self._profiles: dict = {}
-        self._matters: dict = {}
+        self._matters: dict = {}  # (profile, category, served) → may a consent change the decision
+        self._class_matters: dict = {}  # (profile, served) → may a consent change any decision
         self.withheld: Counter = Counter()
         self.categories: set[str] = set()
         self._pseudonymous_agents: dict[str, dict] = {}  # shared by the statements of one response
@@ -270,9 +271,9 @@ class ReleaseBatch:
         if found is None:
             profile = self.profile_of(subject)
             served = self.served(subject)
-            matters = self._matters.get((profile.name, served))
+            matters = self._class_matters.get((profile.name, served))
             if matters is None:
-                matters = self._matters[(profile.name, served)] = any(
+                matters = self._class_matters[(profile.name, served)] = any(
                     self._consent_may_matter(profile, category, served) for category in profile.categories
                 )
             grants = tuple(self.consents.get(subject.sourced_id, ())) if matters else ()
@@ -502,7 +503,7 @@ def release_statements(
     return released
 
 
-def statement_plan(batch: ReleaseBatch, statement: dict, subjects: list[Subject]) -> StatementPlan:
+def plan_for_subjects(batch: ReleaseBatch, statement: dict, subjects: list[Subject]) -> StatementPlan:
     """The plan for `statement` about `subjects` (one or more roster users): per item (the
     statement, each classified field), the least revealing decision over them (one subject's deny
     withholds it)."""
@@ -520,8 +521,8 @@ def statement_decisions(
     batch: ReleaseBatch, statement: dict, subjects: list[Subject]
 ) -> tuple[Decision, list[tuple]]:
     """The decision on a statement as a whole and on each of its classified fields present
-    (section, extension IRI, decision), for every subject it is about (see statement_plan)."""
-    plan = statement_plan(batch, statement, subjects)
+    (section, extension IRI, decision), for every subject it is about (see plan_for_subjects)."""
+    plan = plan_for_subjects(batch, statement, subjects)
     return plan.whole, list(plan.fields)
 
 
@@ -576,7 +577,7 @@ def shape_statement(
         plan = batch.statement_plan(about, statement)  # the common statement: its actor alone
     else:
         subjects = [about[0][1]] if len(about) == 1 else distinct_subjects(s for _path, s in about)
-        plan = statement_plan(batch, statement, subjects)
+        plan = plan_for_subjects(batch, statement, subjects)
     if not plan.whole.releases:
         batch.withhold(plan.whole.category)
         return None
