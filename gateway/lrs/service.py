@@ -27,12 +27,12 @@ from gateway.lrs.query import StatementQuery
 from gateway.lrs.signatures import verify_signatures
 from gateway.lrs.targeting import service as targeting
 from gateway.lrs.validation import validate_statement
+from gateway.lrs.validation.statement import VOIDED_VERB
 from gateway.lrs.versions import XAPI_2_0_0
 from gateway.policy.release import release_statements, require_write, statement_read_scope
 from gateway.storage.connection import now_at_stored_precision
 from gateway.xapi_profile.ingest import check_profile
 
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 

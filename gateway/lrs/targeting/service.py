@@ -25,8 +25,7 @@ from __future__ import annotations
 from gateway.lrs.repository import lookup_values
 from gateway.lrs.targeting import repository
 from gateway.lrs.targeting.repository import LOOKUP_FIELDS
-
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+from gateway.lrs.validation.statement import VOIDED_VERB
 
 
 def target_of(statement: dict) -> str | None:
