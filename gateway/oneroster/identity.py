@@ -21,7 +21,7 @@ slash; an mbox is the one user with that e-mail
 address (compared without regard to case); an address several users share links to none of them,
 and `mbox_sha1sum`/`openid` agents are not linked. The release policy (gateway.policy.subjects)
 makes the same lookups in batches, with the same helpers: `same_home_page`, `mbox_address`,
-`email_key`, `users_by_email`.
+`email_key`, `owners_by_email` (for release, an address several users share is about each of them).
 """
 
 from __future__ import annotations
