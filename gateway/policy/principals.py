@@ -26,11 +26,12 @@ def organisation_of(principal) -> str | None:
     return client.organisation if client else None
 
 
-def require_scope(principal, scope: str) -> None:
-    """Gateway scopes are granted by name only (xAPI's `all` does not imply them)."""
+def require_scope(principal, scope: str, action: str = "do this") -> None:
+    """Gateway scopes are granted by name only (xAPI's `all` does not imply them). `action` says
+    what the scope allows, for the message."""
     if scope not in principal.scopes:
         raise Forbidden(
-            f"this client may not do this (needs scope {scope})",
+            f"this client may not {action} (needs scope {scope})",
             code="insufficient_scope",
             details={"required_scope": [scope]},
         )

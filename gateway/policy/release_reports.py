@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.auth.service import Principal
-from gateway.errors import Forbidden
 from gateway.policy.engine import REVEALING
+from gateway.policy.principals import require_scope
 from gateway.policy.release import ReleaseBatch, _policy_for
 
 REPORT_READ_SCOPE = "reports.read"
@@ -38,12 +38,7 @@ IDENTITY_CATEGORY = "roster.identity"
 
 
 def require_report_read(principal: Principal) -> None:
-    if REPORT_READ_SCOPE not in principal.scopes:  # a gateway scope: by name only (`all` is xAPI's)
-        raise Forbidden(
-            f"this client may not read reports (needs scope {REPORT_READ_SCOPE})",
-            code="insufficient_scope",
-            details={"required_scope": [REPORT_READ_SCOPE]},
-        )
+    require_scope(principal, REPORT_READ_SCOPE, "read reports")
 
 
 @dataclass
