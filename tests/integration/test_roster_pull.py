@@ -89,13 +89,12 @@ def counts(result) -> dict[str, tuple[int, int, int, int]]:
 @responses.activate
 def test_a_pulled_roster_is_stored_like_an_imported_one(app):
     provider([student("花子")])
-    config = REMOTE
     with app.app_context():
-        result = pull_roster(config, sleep=lambda s: None)
+        result = pull_roster(REMOTE, sleep=lambda s: None)
         assert not result.rejected, result.issues_table("en")
         user = repository.collection("users").find_one({"_id": "u1"})
         enrollment = repository.collection("enrollments").find_one({"_id": "e1"})
-        again = pull_roster(config, sleep=lambda s: None)
+        again = pull_roster(REMOTE, sleep=lambda s: None)
     assert user["roles"] == [
         {"roleType": "primary", "role": "student", "org": {"sourcedId": "s1", "type": "org"}}
     ]
@@ -168,9 +167,8 @@ def test_a_delta_pull_applies_what_changed_since(app):
         student("次郎", "u2"),
     ]
     serve(roster(users, [enrollment("e1", "u1"), enrollment("e2", "u2")]))
-    config = REMOTE
     with app.app_context():
-        first = pull_roster(config, sleep=lambda s: None)
+        first = pull_roster(REMOTE, sleep=lambda s: None)
         assert not first.rejected, first.issues_table("en")
         assert repository.collection("roles").count_documents({}) == 4
         responses.reset()
@@ -189,7 +187,7 @@ def test_a_delta_pull_applies_what_changed_since(app):
         }
         serve(changes, since=DLM)
         since = repository.latest_modification("users", "Remote SIS")
-        result = pull_roster(config, since=since, sleep=lambda s: None)
+        result = pull_roster(REMOTE, since=since, sleep=lambda s: None)
         assert not result.rejected, result.issues_table("en")
         users = {d["_id"]: d for d in repository.collection("users").find({})}
         roles = {(d["user"]["sourcedId"], d["role"]) for d in repository.collection("roles").find({})}
@@ -214,15 +212,14 @@ def test_a_delta_pull_applies_what_changed_since(app):
 def test_a_full_pull_removes_what_an_empty_collection_no_longer_has_and_keeps_what_is_not_offered(app):
     demographic = {"sourcedId": "u1", "status": "active", "dateLastModified": DLM, "birthDate": "2010-05-01"}
     serve({**roster([student("花子")]), "demographics": [demographic]})
-    config = REMOTE
     with app.app_context():
-        assert not pull_roster(config, sleep=lambda s: None).rejected
+        assert not pull_roster(REMOTE, sleep=lambda s: None).rejected
         responses.reset()
         collections = roster([student("花子")], enrollments=[])
         del collections["demographics"]
         serve(collections)
         responses.add(responses.GET, f"{ROOT}/demographics", status=501)  # not offered any more
-        result = pull_roster(config, sleep=lambda s: None)
+        result = pull_roster(REMOTE, sleep=lambda s: None)
         assert not result.rejected, result.issues_table("en")
         assert repository.count("enrollments") == 0
         assert repository.count("demographics") == 1
@@ -233,15 +230,14 @@ def test_a_full_pull_removes_what_an_empty_collection_no_longer_has_and_keeps_wh
 @responses.activate
 def test_a_provider_offering_no_roster_endpoint_is_an_error_that_changes_nothing(app):
     serve(roster([student("花子")]))
-    config = REMOTE
     with app.app_context():
-        assert not pull_roster(config, sleep=lambda s: None).rejected
+        assert not pull_roster(REMOTE, sleep=lambda s: None).rejected
         responses.reset()
         serve({})
         for endpoint in roster([]):
             responses.add(responses.GET, f"{ROOT}/{endpoint}", status=404)
         with pytest.raises(ProviderError, match="offers none of the roster endpoints"):
-            pull_roster(config, sleep=lambda s: None)
+            pull_roster(REMOTE, sleep=lambda s: None)
         assert repository.count("orgs") == repository.count("users") == 1
 
 
@@ -250,9 +246,8 @@ def test_nested_japan_profile_metadata_is_stored_under_its_dotted_keys(app):
     user = {**student("花子"), "metadata": {"jp": {"kanaGivenName": "ハナコ", "kanaFamilyName": "サトウ"}}}
     membership = {**enrollment("e1", "u1"), "metadata": {"jp": {"shussekiNo": 12, "publicFlg": False}}}
     serve(roster([user], [membership]))
-    config = REMOTE
     with app.app_context():
-        result = pull_roster(config, sleep=lambda s: None)
+        result = pull_roster(REMOTE, sleep=lambda s: None)
         assert not result.rejected, result.issues_table("en")
         stored_user = repository.collection("users").find_one({"_id": "u1"})
         stored_enrollment = repository.collection("enrollments").find_one({"_id": "e1"})
